@@ -1,0 +1,128 @@
+//! The core's one error type, with a stable machine-readable code per variant.
+//!
+//! Messages are written for the person holding the phone and never carry
+//! secrets: no card number, key, token or passphrase is ever formatted into
+//! one. Inputs are described ("the card number fails its check digit"), not
+//! echoed.
+
+use std::fmt;
+
+/// Why a card number was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanProblem {
+    /// Anything but digits (spaces and dashes between groups are accepted).
+    NotDigits,
+    /// Fewer than 12 or more than 19 digits.
+    Length,
+    /// The Luhn check digit does not match.
+    CheckDigit,
+}
+
+impl fmt::Display for PanProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PanProblem::NotDigits => "it may contain only digits",
+            PanProblem::Length => "it must have 12 to 19 digits",
+            PanProblem::CheckDigit => "its check digit is wrong",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("the wallet is locked; unlock it to continue")]
+    Locked,
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
+    #[error("this wallet's data key cannot be opened with this device's key store")]
+    WrongKeyStore,
+    #[error("the key store failed: {0}")]
+    KeyStore(String),
+    #[error("the stored key-derivation parameters are weaker than allowed")]
+    WeakKdfParameters,
+    #[error("stored data failed its integrity check ({table}.{column}); it was altered or moved")]
+    Tampered {
+        table: &'static str,
+        column: &'static str,
+    },
+    #[error("invalid card number: {0}")]
+    InvalidPan(PanProblem),
+    #[error("invalid expiry: {0}")]
+    InvalidExpiry(&'static str),
+    #[error("the card has expired")]
+    CardExpired,
+    #[error("invalid {field}: {reason}")]
+    InvalidText {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("this card is already in the wallet")]
+    DuplicateCard,
+    #[error("no such card")]
+    CardNotFound,
+    #[error("unknown or inactive currency code")]
+    InvalidCurrency,
+    #[error("invalid amount: {0}")]
+    InvalidAmount(&'static str),
+    #[error("amounts in different currencies cannot be combined without a rate")]
+    CurrencyMismatch,
+    #[error("no wallet exists in this directory; run init first")]
+    WalletNotFound,
+    #[error("a wallet already exists in this directory")]
+    WalletExists,
+    #[error("the database was written by a newer Billfold (schema {0})")]
+    SchemaTooNew(u32),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("file error: {0}")]
+    Io(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+impl Error {
+    /// A stable identifier for programs: the CLI's JSON errors and the FFI
+    /// carry it, so changing one is a breaking change.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Locked => "locked",
+            Error::WrongPassphrase => "wrong_passphrase",
+            Error::WrongKeyStore => "wrong_key_store",
+            Error::KeyStore(_) => "key_store",
+            Error::WeakKdfParameters => "weak_kdf_parameters",
+            Error::Tampered { .. } => "tampered",
+            Error::InvalidPan(_) => "invalid_pan",
+            Error::InvalidExpiry(_) => "invalid_expiry",
+            Error::CardExpired => "card_expired",
+            Error::InvalidText { .. } => "invalid_input",
+            Error::DuplicateCard => "duplicate_card",
+            Error::CardNotFound => "card_not_found",
+            Error::InvalidCurrency => "invalid_currency",
+            Error::InvalidAmount(_) => "invalid_amount",
+            Error::CurrencyMismatch => "currency_mismatch",
+            Error::WalletNotFound => "wallet_not_found",
+            Error::WalletExists => "wallet_exists",
+            Error::SchemaTooNew(_) => "schema_too_new",
+            Error::Storage(_) => "storage",
+            Error::Io(_) => "io",
+            Error::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
+// SQLite errors carry SQL text and constraint names, never bound values, and
+// every statement here binds its values: nothing secret can leak through.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e.kind().to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
