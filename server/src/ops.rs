@@ -1,0 +1,174 @@
+//! Outbox operations, applied exactly once per idempotency key.
+//!
+//! Each operation's key and a hash of the operation are recorded with its
+//! outcome in the same transaction that applies it. A retry finds the
+//! record and gets the recorded outcome back; the same key with a
+//! different operation is refused. Business outcomes (including declines)
+//! are recorded; invalid requests are not, so they can be corrected.
+//!
+//! Rule for the executors: check everything that can make a request
+//! invalid before the first write, so a refused operation leaves nothing
+//! behind in the (shared) transaction.
+
+use std::collections::HashMap;
+
+use billfold_protocol::{Op, OpOutcome, OpResult, OpStatus};
+use ring::digest;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::repo::{self, Account, Prior};
+use crate::store::{Tx, Val};
+use crate::{cards, payments, records, tap};
+
+/// Who is applying operations, and when.
+pub struct OpContext<'a> {
+    pub state: &'a AppState,
+    pub account_id: &'a str,
+    pub device_id: &'a str,
+    pub now: i64,
+}
+
+/// What happened to one operation.
+#[derive(Debug)]
+pub enum Applied {
+    /// Applied now.
+    New(OpOutcome),
+    /// Applied before; the recorded outcome.
+    Duplicate(OpOutcome),
+    /// Refused; nothing was written.
+    Rejected(ApiError),
+}
+
+impl Applied {
+    pub fn into_result(self, idempotency_key: String) -> OpResult {
+        let (status, outcome, error) = match self {
+            Applied::New(o) => (OpStatus::Applied, Some(o), None),
+            Applied::Duplicate(o) => (OpStatus::Duplicate, Some(o), None),
+            Applied::Rejected(e) => (OpStatus::Rejected, None, Some(e.detail_body())),
+        };
+        OpResult {
+            idempotency_key,
+            status,
+            outcome,
+            error,
+        }
+    }
+}
+
+/// The idempotency records a request may hit, read in bulk up front so a
+/// push of thousands of operations does not ask once per operation.
+pub struct KnownOps {
+    map: HashMap<String, (Vec<u8>, String)>,
+    /// Every key of the request was looked up: a miss means new.
+    complete: bool,
+}
+
+impl KnownOps {
+    /// Nothing prefetched: each key is looked up when applied.
+    pub fn lazy() -> Self {
+        KnownOps {
+            map: HashMap::new(),
+            complete: false,
+        }
+    }
+
+    /// Reads the records of all `keys` (chunked, to stay within both
+    /// engines' parameter limits).
+    pub fn prefetch(tx: &mut dyn Tx, scope: &str, keys: &[&str]) -> ApiResult<Self> {
+        let mut map = HashMap::new();
+        for chunk in keys.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT idempotency_key, request_hash, outcome FROM operations WHERE scope = $1 AND idempotency_key IN ({})",
+                placeholders.join(", ")
+            );
+            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() + 1);
+            params.push(scope.into());
+            params.extend(chunk.iter().map(|k| Val::from(*k)));
+            for row in tx.query(&sql, &params)? {
+                map.insert(row.text(0)?, (row.bytes(1)?, row.text(2)?));
+            }
+        }
+        Ok(KnownOps {
+            map,
+            complete: true,
+        })
+    }
+
+    fn lookup(&self, tx: &mut dyn Tx, scope: &str, key: &str, hash: &[u8]) -> ApiResult<Prior> {
+        match self.map.get(key) {
+            Some((h, outcome)) if h == hash => Ok(Prior::Same(outcome.clone())),
+            Some(_) => Ok(Prior::Conflict),
+            None if self.complete => Ok(Prior::New),
+            None => repo::find_op(tx, scope, key, hash),
+        }
+    }
+}
+
+/// SHA-256 of the operation's JSON form: what "the same request" means.
+pub fn op_hash(op: &Op) -> ApiResult<Vec<u8>> {
+    let json =
+        serde_json::to_vec(op).map_err(|_| ApiError::internal("cannot serialise an operation"))?;
+    Ok(digest::digest(&digest::SHA256, &json).as_ref().to_vec())
+}
+
+/// Applies one operation for the (locked) account.
+pub fn apply(
+    ctx: &OpContext<'_>,
+    tx: &mut dyn Tx,
+    account: &mut Account,
+    known: &mut KnownOps,
+    key: &str,
+    op: &Op,
+) -> ApiResult<Applied> {
+    if !repo::valid_idempotency_key(key) {
+        return Ok(Applied::Rejected(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "the idempotency key must be 1 to 128 of A-Z a-z 0-9 _ . : -",
+        )));
+    }
+    let hash = op_hash(op)?;
+    match known.lookup(tx, &account.id, key, &hash)? {
+        Prior::Same(json) => {
+            let outcome = serde_json::from_str(&json)
+                .map_err(|_| ApiError::internal("a recorded outcome cannot be read"))?;
+            Ok(Applied::Duplicate(outcome))
+        }
+        Prior::Conflict => Ok(Applied::Rejected(ApiError::unprocessable(
+            "idempotency_conflict",
+            "this idempotency key was already used for a different operation",
+        ))),
+        Prior::New => match execute(ctx, tx, account, key, op) {
+            Ok(outcome) => {
+                let json = serde_json::to_string(&outcome)
+                    .map_err(|_| ApiError::internal("cannot serialise an outcome"))?;
+                repo::save_op(tx, &account.id, key, op.kind(), &hash, &json, ctx.now)?;
+                // The same key later in this request is a duplicate.
+                known.map.insert(key.to_string(), (hash, json));
+                Ok(Applied::New(outcome))
+            }
+            Err(e) if e.status.is_client_error() => Ok(Applied::Rejected(e)),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+fn execute(
+    ctx: &OpContext<'_>,
+    tx: &mut dyn Tx,
+    account: &mut Account,
+    key: &str,
+    op: &Op,
+) -> ApiResult<OpOutcome> {
+    Ok(match op {
+        Op::Tap(t) => OpOutcome::Tap(tap::authorize_device_tap(ctx, tx, account, key, t)?),
+        Op::QrPayment(p) => OpOutcome::QrPayment(payments::pay(ctx, tx, account, key, p)?),
+        Op::RecordUpdate(u) => OpOutcome::RecordUpdate(records::apply_update(ctx, tx, account, u)?),
+        Op::AlertSent(a) => OpOutcome::AlertSent(records::alert_sent(ctx, tx, account, a)?),
+        Op::CardStatus(c) => {
+            OpOutcome::CardStatus(cards::change_status(tx, account, &c.card_id, c.status)?)
+        }
+    })
+}
