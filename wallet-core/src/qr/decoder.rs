@@ -1,0 +1,239 @@
+//! The seam between the scanner and the QR decoding library.
+//!
+//! The scanner decides *what* to look at (which resolution, which region,
+//! which contrast treatment); a [`QrDecoder`] finds and decodes the symbols
+//! in one grey image. DESIGN picks zxing-cpp, wrapped here as
+//! [`ZxingDecoder`]; another library only has to implement the trait.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use zxingcpp::{BarcodeFormat, BarcodeReader, ImageFormat, ImageView};
+
+use crate::error::{Error, Result};
+
+/// A point in pixels of some image: column `x`, row `y`, origin top left.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Point {
+    pub x: f32,
+    pub y: f32,
+}
+
+/// A borrowed 8-bit grey image whose rows start `stride` bytes apart.
+///
+/// Construction checks that every pixel lies inside `data`, so a decoder
+/// may index it freely.
+#[derive(Debug, Clone, Copy)]
+pub struct LumaView<'a> {
+    data: &'a [u8],
+    width: usize,
+    height: usize,
+    stride: usize,
+}
+
+impl<'a> LumaView<'a> {
+    /// The largest side accepted: beyond this no phone camera or sensible
+    /// photo goes, and zxing-cpp's pattern counters are 16-bit.
+    pub const MAX_SIDE: usize = 16_384;
+    /// The most pixels accepted (a 64-megapixel photo).
+    pub const MAX_PIXELS: usize = 64 << 20;
+
+    pub fn new(data: &'a [u8], width: usize, height: usize, stride: usize) -> Result<Self> {
+        if width == 0 || height == 0 {
+            return Err(Error::InvalidFrame("the width and height must not be zero"));
+        }
+        if stride < width {
+            return Err(Error::InvalidFrame(
+                "the row stride must be at least the width",
+            ));
+        }
+        if width > Self::MAX_SIDE || height > Self::MAX_SIDE {
+            return Err(Error::InvalidFrame(
+                "the frame is larger than 16384 pixels on a side",
+            ));
+        }
+        let pixels = width
+            .checked_mul(height)
+            .ok_or(Error::InvalidFrame("the frame size overflows"))?;
+        if pixels > Self::MAX_PIXELS {
+            return Err(Error::InvalidFrame("the frame has more than 64 megapixels"));
+        }
+        // The last row need not be padded to the full stride (Android's
+        // Y planes often are not), so `stride * (height - 1) + width`.
+        let needed = stride
+            .checked_mul(height - 1)
+            .and_then(|n| n.checked_add(width))
+            .filter(|&n| i32::try_from(n).is_ok())
+            .ok_or(Error::InvalidFrame("the frame size overflows"))?;
+        if data.len() < needed {
+            return Err(Error::InvalidFrame(
+                "the buffer is shorter than the width, height and stride say",
+            ));
+        }
+        // Keep the last row's padding when the buffer has it: then a
+        // decoder can view the rows without copying them.
+        let end = stride
+            .checked_mul(height)
+            .map_or(needed, |full| full.min(data.len()));
+        Ok(LumaView {
+            data: &data[..end],
+            width,
+            height,
+            stride,
+        })
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Row `y`, exactly `width` pixels.
+    pub fn row(&self, y: usize) -> &'a [u8] {
+        let start = y * self.stride;
+        &self.data[start..start + self.width]
+    }
+
+    /// All bytes from the first pixel to the last (rows and their padding).
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+}
+
+/// How a decoder should turn grey into black and white.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binarizer {
+    /// A threshold per small block from its neighbourhood: robust to
+    /// uneven light and glare. zxing-cpp's default.
+    LocalAverage,
+    /// One threshold for the image, from its histogram: keeps faint
+    /// modules that the local threshold treats as flat.
+    GlobalHistogram,
+}
+
+/// What one decode pass should try. Decoder-neutral: a decoder ignores
+/// what it cannot do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeHints {
+    /// Spend more time looking (every row, not every few).
+    pub try_harder: bool,
+    /// Also look for light-on-dark codes.
+    pub try_invert: bool,
+    /// Let the decoder also search its own downscaled copies.
+    pub try_downscale: bool,
+    pub binarizer: Binarizer,
+}
+
+impl Default for DecodeHints {
+    fn default() -> Self {
+        DecodeHints {
+            try_harder: true,
+            try_invert: true,
+            try_downscale: true,
+            binarizer: Binarizer::LocalAverage,
+        }
+    }
+}
+
+/// One symbol a decoder found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedSymbol {
+    /// The payload as text (QR byte segments read as UTF-8 or as the ECI says).
+    pub text: String,
+    /// Top-left, top-right, bottom-right, bottom-left of the symbol, as the
+    /// symbol sees itself (finder patterns at the first three), in pixels
+    /// of the image the decoder was given.
+    pub corners: [Point; 4],
+    /// Whether the symbol was light on dark.
+    pub inverted: bool,
+}
+
+/// A QR decoding library behind the scanner.
+pub trait QrDecoder: Send + Sync {
+    /// A short name for logs and evaluation reports.
+    fn name(&self) -> &'static str;
+
+    /// Every QR code the library finds in `image`.
+    fn decode(&self, image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedSymbol>>;
+}
+
+/// zxing-cpp, through its official Rust crate, restricted to QR codes of
+/// model 2: EMV payment codes are never Micro QR, rMQR or the obsolete
+/// model 1, and not looking for those saves time and false reads.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZxingDecoder;
+
+impl QrDecoder for ZxingDecoder {
+    fn name(&self) -> &'static str {
+        "zxing-cpp"
+    }
+
+    fn decode(&self, image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedSymbol>> {
+        // The C++ side reports errors as values; the wrapper turns an
+        // unexpected state into a Rust panic, which must not cross into the
+        // app. LumaView's checks make both unreachable in practice.
+        catch_unwind(AssertUnwindSafe(|| decode_zxing(image, hints)))
+            .unwrap_or_else(|_| Err(Error::QrDecoder("the decoder stopped unexpectedly".into())))
+    }
+}
+
+fn decode_zxing(image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedSymbol>> {
+    let failed = |e: zxingcpp::Error| Error::QrDecoder(e.to_string());
+    let (w, h, stride) = (image.width(), image.height(), image.stride());
+    // The safe constructor wants tightly packed rows and a buffer of
+    // exactly rows x stride: view the padded rows as a wider image and crop
+    // the padding away (no copy), unless the last row is short, then copy.
+    let padded;
+    let view = if stride == w {
+        ImageView::from_slice(image.data(), w as i32, h as i32, ImageFormat::Lum).map_err(failed)?
+    } else if image.data().len() == stride * h && i32::try_from(stride * h).is_ok() {
+        ImageView::from_slice(image.data(), stride as i32, h as i32, ImageFormat::Lum)
+            .map_err(failed)?
+            .cropped(0, 0, w as i32, h as i32)
+    } else {
+        padded = (0..h)
+            .flat_map(|y| image.row(y))
+            .copied()
+            .collect::<Vec<u8>>();
+        ImageView::from_slice(&padded, w as i32, h as i32, ImageFormat::Lum).map_err(failed)?
+    };
+    let reader = BarcodeReader::new()
+        .formats(BarcodeFormat::QRCodeModel2)
+        .try_harder(hints.try_harder)
+        .try_invert(hints.try_invert)
+        .try_downscale(hints.try_downscale)
+        .try_rotate(true)
+        .binarizer(match hints.binarizer {
+            Binarizer::LocalAverage => zxingcpp::Binarizer::LocalAverage,
+            Binarizer::GlobalHistogram => zxingcpp::Binarizer::GlobalHistogram,
+        })
+        .return_errors(false);
+    let found = reader.from(view).map_err(failed)?;
+    Ok(found
+        .iter()
+        .filter(|b| b.is_valid())
+        .map(|b| {
+            let p = b.position();
+            let pt = |q: zxingcpp::PointI| Point {
+                x: q.x as f32,
+                y: q.y as f32,
+            };
+            DecodedSymbol {
+                text: b.text(),
+                corners: [
+                    pt(p.top_left),
+                    pt(p.top_right),
+                    pt(p.bottom_right),
+                    pt(p.bottom_left),
+                ],
+                inverted: b.is_inverted(),
+            }
+        })
+        .collect())
+}
