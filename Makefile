@@ -6,6 +6,9 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 BIN := $(CARGO_TARGET_DIR)/debug
 
 .PHONY: all build test test-rust lint demo bench fmt clean
+.PHONY: test-server bench-server
+.PHONY: bench-ledger bench-scan bench-tap qr-eval
+.PHONY: bindings test-kotlin swift-check size bench-kotlin
 
 all: build
 
@@ -13,10 +16,15 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 ## The whole test suite, as CI runs it.
-test: test-rust
+test: test-rust test-server test-kotlin swift-check
 
 test-rust:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude billfold-server
+
+## The bank server's suite runs against SQLite and a throwaway PostgreSQL
+## on loopback (installed with apt-get if missing, stopped afterwards).
+test-server:
+	scripts/with-postgres.sh $(CARGO) test -p billfold-server
 
 ## Formatting and lints, as required before each commit.
 lint:
@@ -29,11 +37,106 @@ demo:
 	BIN=$(BIN) scripts/demo.sh
 
 ## Criterion benchmarks for DESIGN's performance budgets.
-bench:
+bench: bench-kotlin bench-server
 	$(CARGO) bench -p wallet-core
+
+## Tap to pay through the Wallet alone: each APDU, and the whole
+## transaction with its durable key-use commit, p50/p99 over 2000 taps, on
+## disk and on tmpfs (also part of `bench`).
+bench-tap:
+	$(CARGO) bench -p wallet-core --bench tap
+
+## The ledger's budgets alone (100k transactions; also part of `bench`).
+bench-ledger:
+	$(CARGO) bench -p wallet-core --bench ledger
+
+## QR scanning (1920x1080 frame), payload parsing and code generation alone
+## (also part of `bench`).
+bench-scan:
+	$(CARGO) bench -p wallet-core --bench scan
+
+## QR decode rate on generated camera-like frames, against zxing-cpp's own
+## single pass (scripts/qr-eval/README.md). Not part of `test` or `bench`.
+qr-eval:
+	scripts/qr-eval/run.sh
 
 fmt:
 	$(CARGO) fmt --all
 
 clean:
 	$(CARGO) clean
+
+## Server throughput and latency with many concurrent devices, on SQLite
+## and PostgreSQL (figures in server/README.md).
+bench-server:
+	scripts/with-postgres.sh $(CARGO) bench -p billfold-server
+
+# ---------------------------------------------------------------------------
+# Bindings (bindings/README.md): uniffi generates Kotlin and Swift from the
+# unstripped library (uniffi reads its metadata from the symbol table), and
+# only then is a copy stripped.
+
+FFI_LIB        := libbillfold_ffi.so
+BINDGEN        := $(CARGO_TARGET_DIR)/debug/uniffi-bindgen
+# Which cargo profile `make bindings` builds: debug for development and the
+# Kotlin tests; `make bindings BINDINGS_PROFILE=release-size` for shipping.
+BINDINGS_PROFILE ?= debug
+BINDINGS_LIBDIR  := $(CARGO_TARGET_DIR)/$(if $(filter debug,$(BINDINGS_PROFILE)),debug,$(BINDINGS_PROFILE))
+KOTLIN_JVM_OUT     := bindings/kotlin/src/main/kotlin
+KOTLIN_ANDROID_OUT := bindings/kotlin-android/src/main/kotlin
+SWIFT_OUT          := bindings/swift/Sources/BillfoldCore
+SWIFT_HEADERS      := bindings/swift/Headers
+MVN                := mvn -B -q
+SWIFT_VENV         := bindings/.venv
+SIZE_BUDGET_BYTES  := 4194304
+
+## Kotlin (desktop JVM and Android flavours) and Swift, from the library.
+bindings:
+	$(CARGO) build -p uniffi-bindgen
+	$(CARGO) build -p billfold-ffi $(if $(filter debug,$(BINDINGS_PROFILE)),,--profile $(BINDINGS_PROFILE))
+	rm -rf $(KOTLIN_JVM_OUT) $(KOTLIN_ANDROID_OUT) $(SWIFT_OUT)/BillfoldCore.swift $(SWIFT_HEADERS) $(CARGO_TARGET_DIR)/uniffi-swift
+	$(BINDGEN) generate --no-format --config uniffi.toml --language kotlin \
+		--out-dir $(KOTLIN_JVM_OUT) $(BINDINGS_LIBDIR)/$(FFI_LIB)
+	$(BINDGEN) generate --no-format --config uniffi-android.toml --language kotlin \
+		--out-dir $(KOTLIN_ANDROID_OUT) $(BINDINGS_LIBDIR)/$(FFI_LIB)
+	$(BINDGEN) generate --no-format --config uniffi.toml --language swift \
+		--out-dir $(CARGO_TARGET_DIR)/uniffi-swift $(BINDINGS_LIBDIR)/$(FFI_LIB)
+	mkdir -p $(SWIFT_OUT) $(SWIFT_HEADERS)
+	mv $(CARGO_TARGET_DIR)/uniffi-swift/BillfoldCore.swift $(SWIFT_OUT)/
+	mv $(CARGO_TARGET_DIR)/uniffi-swift/BillfoldCoreFFI.h $(SWIFT_HEADERS)/
+	mv $(CARGO_TARGET_DIR)/uniffi-swift/BillfoldCoreFFI.modulemap $(SWIFT_HEADERS)/module.modulemap
+	mkdir -p $(BINDINGS_LIBDIR)/stripped
+	strip --strip-all -o $(BINDINGS_LIBDIR)/stripped/$(FFI_LIB) $(BINDINGS_LIBDIR)/$(FFI_LIB)
+	@echo "bindings: Kotlin in $(KOTLIN_JVM_OUT) and $(KOTLIN_ANDROID_OUT), Swift in $(SWIFT_OUT); stripped copy in $(BINDINGS_LIBDIR)/stripped"
+
+## JUnit tests of the Kotlin bindings against the real library (Maven).
+test-kotlin: bindings
+	@command -v mvn >/dev/null && command -v java >/dev/null || { \
+		echo "test-kotlin needs Maven and a JDK 17+ (Debian: apt-get install maven openjdk-17-jdk-headless)"; exit 1; }
+	rm -rf bindings/kotlin/target/surefire-reports
+	cd bindings/kotlin && $(MVN) test -Dcargo.target.dir=$(CARGO_TARGET_DIR)
+	@python3 scripts/surefire_summary.py bindings/kotlin/target/surefire-reports
+
+## Syntax check of every Swift file (no Swift toolchain here), and the
+## checker's own tests, which prove it fails on a broken file.
+swift-check: bindings $(SWIFT_VENV)/.installed
+	$(SWIFT_VENV)/bin/python scripts/test_swift_check.py
+	$(SWIFT_VENV)/bin/python scripts/swift_check.py
+
+$(SWIFT_VENV)/.installed: scripts/swift-check-requirements.txt
+	python3 -m venv $(SWIFT_VENV)
+	$(SWIFT_VENV)/bin/pip install -q --disable-pip-version-check -r scripts/swift-check-requirements.txt
+	touch $@
+
+## The shipped library's size: release-size profile, stripped (budget 4 MB).
+size:
+	$(CARGO) build -p billfold-ffi --profile release-size
+	mkdir -p $(CARGO_TARGET_DIR)/release-size/stripped
+	strip --strip-all -o $(CARGO_TARGET_DIR)/release-size/stripped/$(FFI_LIB) $(CARGO_TARGET_DIR)/release-size/$(FFI_LIB)
+	@size=$$(stat -c %s $(CARGO_TARGET_DIR)/release-size/stripped/$(FFI_LIB)); \
+	echo "stripped $(FFI_LIB) (release-size, $$(uname -m)): $$size bytes ($$((size / 1024)) KiB), budget $(SIZE_BUDGET_BYTES)"; \
+	test $$size -le $(SIZE_BUDGET_BYTES) || { echo "over the size budget"; exit 1; }
+
+## FFI call costs from Kotlin, against the release-size library.
+bench-kotlin: bindings size
+	cd bindings/kotlin && $(MVN) -Pbench verify -Dcargo.target.dir=$(CARGO_TARGET_DIR)

@@ -124,7 +124,7 @@ impl Wallet {
     pub fn list_cards(&self) -> Result<Vec<Card>> {
         let keys = self.keys()?;
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT_CARD} ORDER BY created_ms, id"))?;
+        let mut stmt = conn.prepare_cached(&format!("{SELECT_CARD} ORDER BY created_ms, rowid"))?;
         let rows = stmt.query_map([], StoredCard::from_row)?;
         rows.map(|r| r?.reveal(&keys)).collect()
     }
@@ -202,7 +202,7 @@ impl Wallet {
         if was_default {
             tx.execute(
                 "UPDATE cards SET is_default = 1 WHERE id =
-                   (SELECT id FROM cards ORDER BY created_ms, id LIMIT 1)",
+                   (SELECT id FROM cards ORDER BY created_ms, rowid LIMIT 1)",
                 [],
             )?;
         }

@@ -79,6 +79,57 @@ pub enum Error {
     Io(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
+    // QR scanning and generation (issue 4).
+    #[error("invalid camera frame: {0}")]
+    InvalidFrame(&'static str),
+    #[error("the image cannot be read: {0}")]
+    InvalidImage(String),
+    #[error("the QR decoder failed: {0}")]
+    QrDecoder(String),
+    #[error("cannot make a QR code: {0}")]
+    QrEncode(&'static str),
+    /// A payload that is not a valid EMV QR code; `reason` is `emv`'s
+    /// stable code for the defect (`crc_mismatch`, `duplicate_id`...).
+    #[error("invalid QR payment code: {message}")]
+    InvalidQr {
+        reason: &'static str,
+        message: String,
+    },
+    // Ledger, budgets and insights (issue 6).
+    #[error("unknown time zone; use an IANA name such as Europe/Paris")]
+    UnknownTimeZone,
+    #[error("invalid budget limit: {0}")]
+    InvalidLimit(&'static str),
+    #[error("a monthly start day must be between 1 and 31")]
+    InvalidStartDay,
+    #[error("invalid budget period: {0}")]
+    InvalidPeriod(&'static str),
+    #[error("invalid alert thresholds: {0}")]
+    InvalidThresholds(&'static str),
+    #[error("no exchange rate from {from} to {to} is recorded; add one first")]
+    MissingRate {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("no such transaction")]
+    EntryNotFound,
+    #[error("no such budget")]
+    BudgetNotFound,
+    #[error("no such category")]
+    CategoryNotFound,
+    #[error("no such scheduled bill")]
+    BillNotFound,
+    #[error("this idempotency key was already used for a different transaction")]
+    IdempotencyConflict,
+    #[error("the statement could not be read (record {record}): {reason}")]
+    InvalidImport { record: u64, reason: &'static str },
+    // Payment tokens and tap to pay (issue 5).
+    #[error("no such payment token")]
+    TokenNotFound,
+    #[error("the payment token is unusable: {0}")]
+    InvalidToken(&'static str),
+    #[error("{0}")]
+    TokenService(String),
 }
 
 impl Error {
@@ -107,6 +158,26 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Io(_) => "io",
             Error::Corrupt(_) => "corrupt",
+            Error::InvalidFrame(_) => "invalid_frame",
+            Error::InvalidImage(_) => "invalid_image",
+            Error::QrDecoder(_) => "qr_decoder",
+            Error::QrEncode(_) => "qr_encode",
+            Error::InvalidQr { .. } => "invalid_qr",
+            Error::UnknownTimeZone => "unknown_time_zone",
+            Error::InvalidLimit(_) => "invalid_limit",
+            Error::InvalidStartDay => "invalid_start_day",
+            Error::InvalidPeriod(_) => "invalid_period",
+            Error::InvalidThresholds(_) => "invalid_thresholds",
+            Error::MissingRate { .. } => "missing_rate",
+            Error::EntryNotFound => "entry_not_found",
+            Error::BudgetNotFound => "budget_not_found",
+            Error::CategoryNotFound => "category_not_found",
+            Error::BillNotFound => "bill_not_found",
+            Error::IdempotencyConflict => "idempotency_conflict",
+            Error::InvalidImport { .. } => "invalid_import",
+            Error::TokenNotFound => "token_not_found",
+            Error::InvalidToken(_) => "invalid_token",
+            Error::TokenService(_) => "token_service",
         }
     }
 }

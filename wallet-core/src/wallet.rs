@@ -18,6 +18,10 @@ pub struct Wallet {
     pub(crate) vault: Vault,
     pub(crate) clock: Arc<dyn Clock>,
     db_path: PathBuf,
+    /// Budget alerts and transaction notifications (see `alerts`).
+    pub(crate) alert_listener: crate::alerts::ListenerSlot,
+    /// The HCE card application's session (see `tap`).
+    pub(crate) tap: crate::tap::TapSlot,
 }
 
 impl Wallet {
@@ -56,6 +60,8 @@ impl Wallet {
             vault,
             clock,
             db_path,
+            alert_listener: Default::default(),
+            tap: Default::default(),
         })
     }
 
@@ -78,6 +84,8 @@ impl Wallet {
             vault,
             clock,
             db_path,
+            alert_listener: Default::default(),
+            tap: Default::default(),
         })
     }
 
