@@ -5,9 +5,12 @@
 //! `make test` runs a bounded number of rounds; set BILLFOLD_CRASH_ROUNDS
 //! for more.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
+use support::{integrity, Rng};
 
 const PASSPHRASE: &str = "crash loop passphrase";
 
@@ -20,18 +23,6 @@ fn billfold(home: &Path) -> Command {
         .env_remove("BILLFOLD_HOME")
         .stdin(Stdio::null());
     c
-}
-
-/// xorshift64*, seeded from the clock; the seed is printed so a failing run
-/// can be replayed with BILLFOLD_CRASH_SEED.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
 }
 
 /// A Luhn-valid 16-digit number starting 4000.
@@ -61,30 +52,9 @@ fn pan(rng: &mut Rng) -> String {
         .collect()
 }
 
-fn integrity(home: &Path) -> String {
-    let conn = rusqlite::Connection::open(home.join("wallet.db")).unwrap();
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap()
-}
-
 #[test]
 fn kill_9_during_card_writes_loses_nothing_reported() {
-    let rounds: usize = std::env::var("BILLFOLD_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    let seed = std::env::var("BILLFOLD_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("crash loop: {rounds} rounds, seed {seed}");
-    let mut rng = Rng(seed);
+    let (rounds, seed, mut rng) = support::crash_loop_setup("card crash loop", 16);
 
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();

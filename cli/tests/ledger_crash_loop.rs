@@ -7,10 +7,13 @@
 //! `make test` runs a bounded number of rounds; set BILLFOLD_CRASH_ROUNDS
 //! for more.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
+use support::integrity;
 
 const PASSPHRASE: &str = "crash loop passphrase";
 
@@ -42,22 +45,6 @@ fn add(home: &Path, key: &str) -> Command {
     c
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
-fn integrity(home: &Path) -> String {
-    let conn = rusqlite::Connection::open(home.join("wallet.db")).unwrap();
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap()
-}
-
 fn json(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
@@ -69,22 +56,7 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn kill_9_during_transaction_writes_loses_nothing_reported() {
-    let rounds: usize = std::env::var("BILLFOLD_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    let seed = std::env::var("BILLFOLD_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("ledger crash loop: {rounds} rounds, seed {seed}");
-    let mut rng = Rng(seed);
+    let (rounds, seed, mut rng) = support::crash_loop_setup("ledger crash loop", 16);
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     assert!(billfold(home).arg("init").status().unwrap().success());

@@ -9,12 +9,15 @@
 //! `make test` runs a bounded number of rounds; set BILLFOLD_CRASH_ROUNDS
 //! for more, and BILLFOLD_CRASH_SEED to replay a failing run.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+use support::{integrity, Rng};
 
 use emv::card::TxnDate;
 use emv::crypto::{CryptogramData, CryptogramKind, IssuerMasterKey, Profile};
@@ -42,17 +45,6 @@ fn run_ok(mut c: Command) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// xorshift64*, seeded from the clock unless BILLFOLD_CRASH_SEED is set.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
 }
 
 fn params(n: u64) -> TerminalParams {
@@ -138,22 +130,7 @@ fn session(home: &Path, rng: &mut Rng, kill: bool, counter: &mut u64) -> Vec<Cry
 
 #[test]
 fn kill_9_during_taps_never_reuses_a_key_and_loses_no_answered_tap() {
-    let rounds: usize = std::env::var("BILLFOLD_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(12);
-    let seed = std::env::var("BILLFOLD_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("BILLFOLD_CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let (rounds, _seed, mut rng) = support::crash_loop_setup("tap crash loop", 12);
     // Enough for a fast disk: up to about 100 taps fit in a round.
     let keys: u32 = (500 + 250 * rounds as u32).min(60_000);
 
@@ -199,11 +176,8 @@ fn kill_9_during_taps_never_reuses_a_key_and_loses_no_answered_tap() {
     assert!(kills > 0);
     assert!(answered.len() > rounds, "too few taps to mean anything");
 
+    assert_eq!(integrity(home), "ok");
     let conn = rusqlite::Connection::open(home.join("wallet.db")).unwrap();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(integrity, "ok");
 
     // The issuer sees every answered ARQC exactly once, all genuine.
     let key: [u8; 16] = hex::decode(IMK_HEX).unwrap().try_into().unwrap();
