@@ -549,7 +549,7 @@ pub struct AuthorizationResult {
     /// The terminal's merchant data from CDOL1.
     pub merchant: Option<Merchant>,
     /// The ledger entry posted for an approval. Only a device's own tap
-    /// record gets it back; terminals see `None`.
+    /// report gets it back; terminals see `None`.
     pub entry_id: Option<String>,
 }
 
@@ -598,8 +598,10 @@ pub struct LedgerEntry {
     pub token_id: Option<String>,
     /// For card payments: the ATC, so the phone can match its pending tap.
     pub atc: Option<u16>,
-    /// The idempotency key of the operation that posted it, so the phone
-    /// can match its pending payment.
+    /// The idempotency key of the operation it belongs to, so the phone
+    /// can match its pending payment: the QR payment's own key, or for a
+    /// card payment the key of the phone's tap report when the bank had
+    /// one before the terminal's authorization posted it.
     pub origin_key: Option<String>,
     pub authorization_id: Option<String>,
     pub booked_at_ms: i64,
@@ -633,8 +635,9 @@ pub struct OutboxOp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Op {
-    /// A tap the phone made, for the bank to authorise and post if the
-    /// terminal has not already.
+    /// A tap the phone made: a report, never a charge. Only the terminal's
+    /// authorization (`POST /v1/authorizations`) charges; see
+    /// [`TapOutcome`].
     Tap(TapRecord),
     QrPayment(QrPaymentRequest),
     /// Per-field last-writer-wins edits of a budget, category or note.
@@ -656,6 +659,11 @@ impl Op {
     }
 }
 
+/// The phone's record of a tap, written in the same commit that used the
+/// single-use key, before the answer left the phone. The terminal may never
+/// have received it (the NFC link dropped), so the bank treats it as a
+/// report: it links it to the terminal's authorization of the same (token,
+/// ATC), now or when that arrives, and never posts on it alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TapRecord {
     pub token_id: String,
@@ -741,11 +749,54 @@ pub enum OpStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OpOutcome {
-    Tap(AuthorizationResult),
+    Tap(TapOutcome),
     QrPayment(PaymentResult),
     RecordUpdate(RecordUpdateResult),
     AlertSent(AlertSentResult),
     CardStatus(CardInfo),
+}
+
+/// What the bank made of a phone's tap report (`OpOutcome::Tap`), tagged
+/// by `state` next to the outcome's `type`:
+/// `{"type":"tap","state":"decided",...AuthorizationResult}` or
+/// `{"type":"tap","state":"awaiting_terminal","token_id":..,"atc":..,
+/// "origin_key":..,"reported_at_ms":..}`.
+///
+/// The report never charges. Like an issuer, the bank charges only on the
+/// terminal's authorization: a phone can record a tap whose answer never
+/// reached the terminal (the NFC link dropped after the key-use commit),
+/// and then the merchant never completed the sale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TapOutcome {
+    /// The bank has decided on this (token, ATC), and this is its answer.
+    /// Usually the terminal's authorization, the very result the terminal
+    /// got, with `entry_id` when it posted: the phone replaces its pending
+    /// hold with that entry. Or a refusal of the report itself, without
+    /// `authorization_id` (a cryptogram that does not verify, an ATC the
+    /// bank can no longer accept, a card decline): no terminal can be
+    /// charged for it, so the phone drops its hold.
+    Decided(AuthorizationResult),
+    /// No terminal has asked for this tap yet. The report is kept, nothing
+    /// is posted and the ATC is not spent. Keep the pending hold: when the
+    /// terminal's authorization arrives (online late, or deferred from its
+    /// offline queue), the posted entry comes through the feed with
+    /// `origin_key` set to [`TapAwaiting::origin_key`], and `token_id` and
+    /// `atc`. A terminal decline posts nothing.
+    AwaitingTerminal(TapAwaiting),
+}
+
+/// A tap report the bank holds until the terminal's authorization arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TapAwaiting {
+    pub token_id: String,
+    pub atc: u16,
+    /// The idempotency key the eventual ledger entry carries as its
+    /// `origin_key`: this operation's, or that of an earlier report of the
+    /// same tap.
+    pub origin_key: String,
+    /// When the bank first received the report.
+    pub reported_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -811,4 +862,51 @@ pub struct SyncResponse {
     pub has_more: bool,
     pub posted_balance: Money,
     pub server_time_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decided() -> OpOutcome {
+        OpOutcome::Tap(TapOutcome::Decided(AuthorizationResult {
+            authorization_id: Some("auth_1".into()),
+            approved: true,
+            response_code: "00".into(),
+            decline_reason: None,
+            arpc: Some("0102030405060708".into()),
+            atc: 7,
+            amount: Some(Money::new(1234, "EUR")),
+            merchant: None,
+            entry_id: Some("ent_1".into()),
+        }))
+    }
+
+    /// The tap outcome's wire shape: both tags side by side, the result's
+    /// fields beside them, and a round trip through JSON.
+    #[test]
+    fn tap_outcomes_on_the_wire() {
+        let awaiting = OpOutcome::Tap(TapOutcome::AwaitingTerminal(TapAwaiting {
+            token_id: "tok_1".into(),
+            atc: 7,
+            origin_key: "tap:tok_1:7".into(),
+            reported_at_ms: 1_700_000_000_000,
+        }));
+        let v = serde_json::to_value(&awaiting).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "type": "tap", "state": "awaiting_terminal", "token_id": "tok_1",
+                "atc": 7, "origin_key": "tap:tok_1:7", "reported_at_ms": 1_700_000_000_000i64
+            })
+        );
+        assert_eq!(serde_json::from_value::<OpOutcome>(v).unwrap(), awaiting);
+
+        let v = serde_json::to_value(decided()).unwrap();
+        assert_eq!(v["type"], "tap");
+        assert_eq!(v["state"], "decided");
+        assert_eq!(v["response_code"], "00");
+        assert_eq!(v["entry_id"], "ent_1");
+        assert_eq!(serde_json::from_value::<OpOutcome>(v).unwrap(), decided());
+    }
 }

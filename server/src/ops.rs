@@ -18,7 +18,7 @@ use ring::digest;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::{self, Account, Prior};
-use crate::store::{Tx, Val};
+use crate::store::{Dialect, Tx, Val};
 use crate::{cards, payments, records, tap};
 
 /// Who is applying operations, and when.
@@ -77,13 +77,34 @@ impl KnownOps {
     /// engines' parameter limits).
     pub fn prefetch(tx: &mut dyn Tx, scope: &str, keys: &[&str]) -> ApiResult<Self> {
         let mut map = HashMap::new();
+        let postgres = tx.dialect() == Dialect::Postgres;
         for chunk in keys.chunks(500) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT idempotency_key, request_hash, outcome FROM operations WHERE scope = $1 AND idempotency_key IN ({})",
-                placeholders.join(", ")
-            );
+            let placeholders = (0..chunk.len()).map(|i| format!("${}", i + 2));
+            let sql = if postgres {
+                // One primary-key probe per key, whatever the plan. With
+                // `IN (...)`, the generic plan PostgreSQL caches for this
+                // prepared statement (planned while the table was empty)
+                // scanned the account's every operation and compared each
+                // with all 500 keys: a 10,000-operation sync spent seconds
+                // here, more with each operation the account had. LIMIT 1
+                // keeps the subquery from being flattened into a hash join.
+                format!(
+                    "SELECT o.idempotency_key, o.request_hash, o.outcome
+                     FROM (VALUES {}) AS k
+                     CROSS JOIN LATERAL (SELECT idempotency_key, request_hash, outcome
+                         FROM operations WHERE scope = $1 AND idempotency_key = k.column1
+                         LIMIT 1) AS o",
+                    placeholders
+                        .map(|p| format!("({p})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "SELECT idempotency_key, request_hash, outcome FROM operations WHERE scope = $1 AND idempotency_key IN ({})",
+                    placeholders.collect::<Vec<_>>().join(", ")
+                )
+            };
             let mut params: Vec<Val> = Vec::with_capacity(chunk.len() + 1);
             params.push(scope.into());
             params.extend(chunk.iter().map(|k| Val::from(*k)));
@@ -144,7 +165,7 @@ pub fn apply(
             Ok(outcome) => {
                 let json = serde_json::to_string(&outcome)
                     .map_err(|_| ApiError::internal("cannot serialise an outcome"))?;
-                repo::save_op(tx, &account.id, key, op.kind(), &hash, &json, ctx.now)?;
+                repo::hold_op(tx, account, key, op.kind(), &hash, &json, ctx.now)?;
                 // The same key later in this request is a duplicate.
                 known.map.insert(key.to_string(), (hash, json));
                 Ok(Applied::New(outcome))
@@ -163,7 +184,8 @@ fn execute(
     op: &Op,
 ) -> ApiResult<OpOutcome> {
     Ok(match op {
-        Op::Tap(t) => OpOutcome::Tap(tap::authorize_device_tap(ctx, tx, account, key, t)?),
+        // A report: only the terminal's authorization charges.
+        Op::Tap(t) => OpOutcome::Tap(tap::report_device_tap(ctx, tx, key, t)?),
         Op::QrPayment(p) => OpOutcome::QrPayment(payments::pay(ctx, tx, account, key, p)?),
         Op::RecordUpdate(u) => OpOutcome::RecordUpdate(records::apply_update(ctx, tx, account, u)?),
         Op::AlertSent(a) => OpOutcome::AlertSent(records::alert_sent(ctx, tx, account, a)?),

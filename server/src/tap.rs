@@ -7,11 +7,22 @@
 //! applies its own checks (frozen card, limit, funds), posts the ledger
 //! entry, and answers with a response code and an ARPC over it.
 //!
-//! The phone later sends its own record of the tap through sync. The
-//! authorization is keyed by (token, ATC): if the terminal already got an
-//! answer, the phone's record links to it and nothing is posted twice; if
-//! the terminal never reached the bank (an offline tap), the phone's record
-//! is authorised and posted then.
+//! Only the terminal's request charges. The phone records every tap in the
+//! commit that uses its single-use key, before the answer leaves the phone,
+//! so it also records taps whose answer never reached the terminal (the
+//! NFC link dropped) and whose sale the merchant never completed. Its
+//! record, pushed through sync as a `tap` operation, is therefore a report,
+//! as issuers treat a wallet's notifications:
+//!
+//! - if the terminal's authorization of that (token, ATC) exists, the
+//!   report links to it and gets the same answer (with the entry it
+//!   posted), and nothing is posted again;
+//! - otherwise the bank checks that the cryptogram verifies for one of the
+//!   device's tokens, keeps the report in `tap_reports` and answers
+//!   "awaiting the terminal", without posting or spending the ATC. When the
+//!   terminal's authorization arrives (late, or deferred from an offline
+//!   terminal's queue), the entry it posts carries the report's idempotency
+//!   key as `origin_key`, so the phone replaces its pending hold.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +30,7 @@ use axum::extract::State;
 use axum::Json;
 use billfold_protocol::{
     AuthorizationRequest, AuthorizationResult, Cryptogram, CryptogramKind, DeclineReason,
-    EntryKind, Merchant, Money, TapRecord, TokenStatus,
+    EntryKind, Merchant, Money, TapAwaiting, TapOutcome, TapRecord, TokenStatus,
 };
 use emv::card::{templates, TransactionData};
 use emv::crypto::{constant_time_eq, CryptogramData};
@@ -92,27 +103,61 @@ fn declined(reason: DeclineReason, atc: u16) -> AuthorizationResult {
     }
 }
 
-/// Authorises one cryptogram of `token` (whose account is locked).
+/// The bank's answer already given for this (token, ATC): the recorded
+/// result for the same cryptogram, a replay decline for another one, or
+/// `None` if no terminal has asked yet.
+fn recorded_answer(
+    tx: &mut dyn Tx,
+    token: &TokenRow,
+    data: &CryptogramData,
+) -> ApiResult<Option<AuthorizationResult>> {
+    let Some(row) = tx.query_opt(
+        "SELECT ac, outcome FROM authorizations WHERE token_id = $1 AND atc = $2",
+        params![token.id.as_str(), data.atc],
+    )?
+    else {
+        return Ok(None);
+    };
+    if constant_time_eq(&row.bytes(0)?, &data.ac) {
+        return serde_json::from_str(&row.text(1)?)
+            .map(Some)
+            .map_err(|_| ApiError::internal("a recorded authorization cannot be read"));
+    }
+    Ok(Some(declined(DeclineReason::ReplayedAtc, data.atc)))
+}
+
+/// The idempotency key of the phone's report of this very cryptogram, if
+/// the bank has one.
+fn reported_origin(
+    tx: &mut dyn Tx,
+    token: &TokenRow,
+    data: &CryptogramData,
+) -> ApiResult<Option<String>> {
+    let row = tx.query_opt(
+        "SELECT ac, origin_key FROM tap_reports WHERE token_id = $1 AND atc = $2",
+        params![token.id.as_str(), data.atc],
+    )?;
+    Ok(match row {
+        // A report of another cryptogram for the same ATC is not this tap's.
+        Some(r) if constant_time_eq(&r.bytes(0)?, &data.ac) => Some(r.text(1)?),
+        _ => None,
+    })
+}
+
+/// Authorises one cryptogram of `token` for a terminal (the account is
+/// locked).
 fn authorize(
     state: &AppState,
     tx: &mut dyn Tx,
     account: &mut Account,
     token: &TokenRow,
     data: &CryptogramData,
-    origin_key: Option<&str>,
     now: i64,
 ) -> ApiResult<AuthorizationResult> {
-    // The same cryptogram again (a terminal retry, or the phone's record of
-    // a tap the terminal already authorised): the same answer.
-    if let Some(row) = tx.query_opt(
-        "SELECT ac, outcome FROM authorizations WHERE token_id = $1 AND atc = $2",
-        params![token.id.as_str(), data.atc],
-    )? {
-        if constant_time_eq(&row.bytes(0)?, &data.ac) {
-            return serde_json::from_str(&row.text(1)?)
-                .map_err(|_| ApiError::internal("a recorded authorization cannot be read"));
-        }
-        return Ok(declined(DeclineReason::ReplayedAtc, data.atc));
+    // The same cryptogram again (a terminal's retry, or its deferred
+    // submission sent twice): the same answer.
+    if let Some(answer) = recorded_answer(tx, token, data)? {
+        return Ok(answer);
     }
     if data.kind != emv::crypto::CryptogramKind::Arqc {
         return Ok(declined(DeclineReason::CardDeclined, data.atc));
@@ -179,6 +224,7 @@ fn authorize(
     let entry_id = match (&decline, &amount) {
         (None, Some(a)) if a.amount_minor > 0 => {
             let m = merchant.clone().unwrap_or_default();
+            let origin_key = reported_origin(tx, token, data)?;
             Some(
                 repo::post_entry(
                     tx,
@@ -192,7 +238,7 @@ fn authorize(
                         card_id: Some(card.card_id.clone()),
                         token_id: Some(token.id.clone()),
                         atc: Some(data.atc),
-                        origin_key: origin_key.map(str::to_string),
+                        origin_key,
                         authorization_id: Some(authorization_id.clone()),
                     },
                     now,
@@ -243,25 +289,97 @@ fn authorize(
     Ok(result)
 }
 
-/// The `tap` outbox operation: the phone's own record of a tap.
-pub fn authorize_device_tap(
+/// The `tap` outbox operation: the phone's report of a tap. It never
+/// posts and never spends the ATC (see the module's documentation).
+///
+/// Everything that makes the request invalid (shape, a token that is not
+/// this device's) is checked before the one write.
+pub fn report_device_tap(
     ctx: &OpContext<'_>,
     tx: &mut dyn Tx,
-    account: &mut Account,
     origin_key: &str,
     tap: &TapRecord,
-) -> ApiResult<AuthorizationResult> {
+) -> ApiResult<TapOutcome> {
     let data = decode_cryptogram(&tap.cryptogram)?;
-    let token = crate::cards::own_token(tx, &account.id, ctx.device_id, &tap.token_id)?;
-    authorize(
-        ctx.state,
-        tx,
-        account,
-        &token,
-        &data,
-        Some(origin_key),
-        ctx.now,
-    )
+    let token = crate::cards::own_token(tx, ctx.account_id, ctx.device_id, &tap.token_id)?;
+    if let Some(answer) = recorded_answer(tx, &token, &data)? {
+        return Ok(TapOutcome::Decided(answer));
+    }
+    // A card decline never goes online, so no terminal will ever ask.
+    if data.kind != emv::crypto::CryptogramKind::Arqc {
+        return Ok(TapOutcome::Decided(declined(
+            DeclineReason::CardDeclined,
+            data.atc,
+        )));
+    }
+    // Verified against a copy of the ATC record: the terminal's request, if
+    // it comes, is what spends the ATC. A report that could never be
+    // authorised (forged, or an ATC the bank no longer accepts) is decided
+    // now, so the phone drops its hold.
+    let mut atcs = AtcRecord::from_bytes(&token.atc_record)
+        .map_err(|_| ApiError::internal("a token's ATC record is corrupt"))?;
+    match ctx
+        .state
+        .issuer
+        .verify_arqc(&token.pan, token.psn, &data, &mut atcs)
+    {
+        Ok(_) => {}
+        Err(IssuerError::ReplayedAtc(_)) => {
+            return Ok(TapOutcome::Decided(declined(
+                DeclineReason::ReplayedAtc,
+                data.atc,
+            )))
+        }
+        Err(_) => {
+            return Ok(TapOutcome::Decided(declined(
+                DeclineReason::CryptogramInvalid,
+                data.atc,
+            )))
+        }
+    }
+    // The same tap reported again under another key (the phone rebuilt its
+    // outbox): the first report's key stays the one the posting carries.
+    if let Some(row) = tx.query_opt(
+        "SELECT ac, origin_key, reported_at FROM tap_reports WHERE token_id = $1 AND atc = $2",
+        params![token.id.as_str(), data.atc],
+    )? {
+        if !constant_time_eq(&row.bytes(0)?, &data.ac) {
+            // Two verifying cryptograms for one ATC: a key used twice.
+            return Ok(TapOutcome::Decided(declined(
+                DeclineReason::ReplayedAtc,
+                data.atc,
+            )));
+        }
+        return Ok(TapOutcome::AwaitingTerminal(TapAwaiting {
+            token_id: token.id.clone(),
+            atc: data.atc,
+            origin_key: row.text(1)?,
+            reported_at_ms: row.int(2)?,
+        }));
+    }
+    tx.execute_deferred(
+        "INSERT INTO tap_reports (token_id, atc, ac, device_id, origin_key, reported_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        params![
+            token.id.as_str(),
+            data.atc,
+            &data.ac[..],
+            ctx.device_id,
+            origin_key,
+            ctx.now
+        ],
+    )?;
+    tracing::info!(
+        token = %token.id,
+        atc = data.atc,
+        "tap reported; awaiting the terminal's authorization"
+    );
+    Ok(TapOutcome::AwaitingTerminal(TapAwaiting {
+        token_id: token.id.clone(),
+        atc: data.atc,
+        origin_key: origin_key.to_string(),
+        reported_at_ms: ctx.now,
+    }))
 }
 
 /// `POST /v1/authorizations`, for enrolled terminals. A retry with the
@@ -287,12 +405,16 @@ pub async fn authorize_terminal(
     let mut result = state
         .store
         .tx(move |tx| {
-            let token = match repo::token_by_pan(tx, &pan)? {
-                Some(t) if psn.is_none_or(|p| p == t.psn) => t,
+            let account_id = match repo::token_by_pan(tx, &pan)? {
+                Some(t) if psn.is_none_or(|p| p == t.psn) => t.account_id,
                 _ => return Ok(declined(DeclineReason::UnknownCard, data.atc)),
             };
-            let mut account = repo::lock_account(tx, &token.account_id)?;
-            let result = authorize(&st, tx, &mut account, &token, &data, None, st.now_ms())?;
+            let mut account = repo::lock_account(tx, &account_id)?;
+            // Read again under the lock: a concurrent authorization of the
+            // same token may have just moved its ATC record.
+            let token = repo::token_by_pan(tx, &pan)?
+                .ok_or_else(|| ApiError::internal("a token vanished during authorization"))?;
+            let result = authorize(&st, tx, &mut account, &token, &data, st.now_ms())?;
             repo::flush_account(tx, &mut account)?;
             Ok(result)
         })

@@ -143,6 +143,20 @@ CREATE TABLE alerts_sent (
 );
 CREATE INDEX alerts_feed ON alerts_sent (account_id, seq);
 "#,
+    // 2: the phone's tap reports. A report never charges; it waits here for
+    // the terminal's authorization of the same (token, ATC), whose ledger
+    // entry then carries the report's idempotency key as `origin_key`.
+    r#"
+CREATE TABLE tap_reports (
+    token_id TEXT NOT NULL REFERENCES tokens (id),
+    atc BIGINT NOT NULL,
+    ac {blob} NOT NULL,
+    device_id TEXT NOT NULL REFERENCES principals (id),
+    origin_key TEXT NOT NULL,
+    reported_at BIGINT NOT NULL,
+    PRIMARY KEY (token_id, atc)
+);
+"#,
 ];
 
 /// The schema version this server writes.

@@ -8,6 +8,7 @@ mod common;
 
 mod auth;
 mod cards;
+mod migrations;
 mod openapi;
 mod payments;
 mod sync;

@@ -2,11 +2,14 @@
 //! the ARQC, the terminal forwards it, the bank verifies it and answers
 //! with an ARPC the card's key can check.
 
-use billfold_protocol::{AuthorizationResult, DeclineReason, SyncResponse};
+use billfold_protocol::{
+    AuthorizationResult, Cryptogram, CryptogramKind, DeclineReason, LedgerEntry, OpOutcome,
+    OpResult, OpStatus, SyncResponse, TapOutcome,
+};
 use emv::crypto::{arpc_method1, Profile, SessionKey};
 use reqwest::StatusCode;
 
-use crate::common::{for_each_backend, Phone, TestServer};
+use crate::common::{for_each_backend, Device, Phone, TestServer};
 
 fn auth_body(pan: &str, psn: Option<u8>, c: &billfold_protocol::Cryptogram) -> serde_json::Value {
     serde_json::json!({"pan": pan, "psn": psn, "cryptogram": c})
@@ -177,8 +180,200 @@ async fn authorization_happy_path_and_declines() {
     .await;
 }
 
+fn tap_op(key: &str, token_id: &str, c: &Cryptogram) -> serde_json::Value {
+    serde_json::json!({"idempotency_key": key, "op": {"type": "tap", "token_id": token_id, "cryptogram": c}})
+}
+
+async fn push(phone: &Device, cursor: u64, ops: Vec<serde_json::Value>) -> SyncResponse {
+    phone
+        .post(
+            "/v1/sync",
+            &serde_json::json!({"cursor": cursor, "ops": ops}),
+        )
+        .await
+        .parse()
+}
+
+#[track_caller]
+fn tap_outcome(r: &OpResult) -> TapOutcome {
+    match r.outcome.clone() {
+        Some(OpOutcome::Tap(t)) => t,
+        o => panic!("not a tap outcome: {o:?} ({:?})", r.error),
+    }
+}
+
+/// Card payments in a pull for this token.
+fn card_entries<'a>(s: &'a SyncResponse, token_id: &str) -> Vec<&'a LedgerEntry> {
+    s.ledger
+        .iter()
+        .filter(|e| e.token_id.as_deref() == Some(token_id))
+        .collect()
+}
+
+/// The phone recorded a tap whose answer may never have reached the
+/// terminal: its report charges nothing, and only the terminal's
+/// authorization posts, once, carrying the report's key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_phones_tap_record_links_or_posts_once() {
+async fn a_tap_report_charges_nothing_until_the_terminal_authorises() {
+    for_each_backend(|storage| async move {
+        let ts = TestServer::start(&storage).await;
+        let phone = ts.device().await;
+        let pos = ts.terminal().await;
+        let card = phone.add_card(None).await;
+        let mut handset = Phone::new(&card);
+        let token_id = card.token.token_id.clone();
+        let (pan, psn, c) = handset.tap(300, "MARKET STALL");
+
+        // The report alone: kept, nothing posted, balance unchanged.
+        let s = push(&phone, 0, vec![tap_op("tap-a", &token_id, &c)]).await;
+        assert_eq!(s.results[0].status, OpStatus::Applied, "{:?}", s.results[0]);
+        let awaiting = match tap_outcome(&s.results[0]) {
+            TapOutcome::AwaitingTerminal(a) => a,
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(
+            (
+                awaiting.token_id.as_str(),
+                awaiting.atc,
+                awaiting.origin_key.as_str()
+            ),
+            (token_id.as_str(), c.atc, "tap-a")
+        );
+        assert!(card_entries(&s, &token_id).is_empty());
+        assert_eq!(s.posted_balance.amount_minor, 250_000);
+        assert_eq!(phone.balance().await, 250_000);
+
+        // Retried (the answer was lost): a duplicate with the same outcome.
+        let s2 = push(&phone, s.cursor, vec![tap_op("tap-a", &token_id, &c)]).await;
+        assert_eq!(s2.results[0].status, OpStatus::Duplicate);
+        assert_eq!(s2.results[0].outcome, s.results[0].outcome);
+        assert!(s2.ledger.is_empty());
+        // The same tap under another key keeps the first report's key.
+        let s3 = push(
+            &phone,
+            s.cursor,
+            vec![tap_op("tap-a-rebuilt", &token_id, &c)],
+        )
+        .await;
+        assert_eq!(s3.results[0].status, OpStatus::Applied);
+        assert_eq!(
+            tap_outcome(&s3.results[0]),
+            TapOutcome::AwaitingTerminal(awaiting.clone())
+        );
+        assert_eq!(phone.balance().await, 250_000);
+
+        // The terminal's authorization arrives (deferred): the report did
+        // not spend the ATC, and the entry carries the report's key.
+        let a: AuthorizationResult = pos
+            .post("/v1/authorizations", &auth_body(&pan, psn, &c))
+            .await
+            .parse();
+        assert!(a.approved, "{a:?}");
+        assert_eq!(phone.balance().await, 250_000 - 300);
+        let s4 = push(&phone, s.cursor, vec![]).await;
+        let posted = card_entries(&s4, &token_id);
+        assert_eq!(posted.len(), 1);
+        assert_eq!(posted[0].origin_key.as_deref(), Some("tap-a"));
+        assert_eq!(posted[0].atc, Some(c.atc));
+        assert_eq!(posted[0].amount.amount_minor, -300);
+        assert_eq!(posted[0].authorization_id, a.authorization_id);
+
+        // Everything again: the report is a duplicate, the terminal's retry
+        // gets the same answer, and nothing is posted twice.
+        let s5 = push(&phone, s4.cursor, vec![tap_op("tap-a", &token_id, &c)]).await;
+        assert_eq!(s5.results[0].status, OpStatus::Duplicate);
+        assert!(s5.ledger.is_empty());
+        let again: AuthorizationResult = pos
+            .post("/v1/authorizations", &auth_body(&pan, psn, &c))
+            .await
+            .parse();
+        assert_eq!(again, a);
+        assert_eq!(phone.balance().await, 250_000 - 300);
+        let all = push(&phone, 0, vec![]).await;
+        assert_eq!(
+            card_entries(&all, &token_id).len(),
+            1,
+            "posted exactly once"
+        );
+        ts.server.stop().await;
+    })
+    .await;
+}
+
+/// The terminal was first: the report links to its authorization and gets
+/// the very same result, with the entry it posted; nothing is posted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_report_after_the_terminal_links_to_its_authorization() {
+    for_each_backend(|storage| async move {
+        let ts = TestServer::start(&storage).await;
+        let phone = ts.device().await;
+        let pos = ts.terminal().await;
+        let card = phone.add_card(Some(20_000)).await;
+        let mut handset = Phone::new(&card);
+        let token_id = card.token.token_id.clone();
+
+        let (pan, psn, online) = handset.tap(700, "KIOSK");
+        let a: AuthorizationResult = pos
+            .post("/v1/authorizations", &auth_body(&pan, psn, &online))
+            .await
+            .parse();
+        assert!(a.approved);
+        // Declined by the bank: the report learns it too.
+        let (_, _, over) = handset.tap(25_000, "TV STORE");
+        let d: AuthorizationResult = pos
+            .post("/v1/authorizations", &auth_body(&pan, psn, &over))
+            .await
+            .parse();
+        assert_eq!(d.decline_reason, Some(DeclineReason::LimitExceeded));
+        let before = push(&phone, 0, vec![]).await;
+        assert_eq!(card_entries(&before, &token_id).len(), 1);
+
+        let ops = vec![
+            tap_op("tap-1", &token_id, &online),
+            tap_op("tap-2", &token_id, &over),
+        ];
+        let s = push(&phone, before.cursor, ops.clone()).await;
+        let linked = match tap_outcome(&s.results[0]) {
+            TapOutcome::Decided(r) => r,
+            o => panic!("{o:?}"),
+        };
+        let entry_id = linked.entry_id.clone().expect("the phone sees its entry");
+        assert_eq!(
+            AuthorizationResult {
+                entry_id: None,
+                ..linked
+            },
+            a,
+            "the terminal's very answer"
+        );
+        assert_eq!(
+            card_entries(&before, &token_id)[0].entry_id,
+            entry_id,
+            "the entry the terminal's authorization posted"
+        );
+        assert_eq!(
+            tap_outcome(&s.results[1]),
+            TapOutcome::Decided(d.clone()),
+            "a decline has no entry"
+        );
+        assert!(s.ledger.is_empty(), "nothing posted by the reports");
+        assert_eq!(s.posted_balance.amount_minor, 250_000 - 700);
+
+        // Retried: duplicates, still nothing posted.
+        let s2 = push(&phone, s.cursor, ops).await;
+        assert!(s2.results.iter().all(|r| r.status == OpStatus::Duplicate));
+        assert!(s2.ledger.is_empty());
+        assert_eq!(s2.posted_balance.amount_minor, 250_000 - 700);
+        ts.server.stop().await;
+    })
+    .await;
+}
+
+/// Reports no terminal could ever be charged for are decided at once (so
+/// the phone drops its hold) and kept nowhere; bad input is refused and not
+/// remembered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tap_reports_that_cannot_be_charged_are_decided_at_once() {
     for_each_backend(|storage| async move {
         let ts = TestServer::start(&storage).await;
         let phone = ts.device().await;
@@ -187,41 +382,75 @@ async fn the_phones_tap_record_links_or_posts_once() {
         let mut handset = Phone::new(&card);
         let token_id = card.token.token_id.clone();
 
-        // Online tap: the terminal authorises; the phone's record links to it.
-        let (pan, psn, online) = handset.tap(700, "KIOSK");
-        let a: AuthorizationResult = pos.post("/v1/authorizations", &auth_body(&pan, psn, &online)).await.parse();
+        // Tampered in the phone's store: it does not verify.
+        let (pan, psn, genuine) = handset.tap(400, "SHOP");
+        let mut forged = genuine.clone();
+        forged.cdol1_data.replace_range(10..12, "99");
+        // Not a cryptogram at all: refused, and not remembered under its key.
+        let mut garbled = genuine.clone();
+        garbled.ac = "zz".into();
+        let s = push(
+            &phone,
+            0,
+            vec![
+                tap_op("tap-forged", &token_id, &forged),
+                tap_op("tap-garbled", &token_id, &garbled),
+                tap_op("tap-unknown", "tok_nope", &genuine),
+            ],
+        )
+        .await;
+        match tap_outcome(&s.results[0]) {
+            TapOutcome::Decided(r) => {
+                assert_eq!(r.decline_reason, Some(DeclineReason::CryptogramInvalid));
+                assert!(!r.approved && r.authorization_id.is_none() && r.entry_id.is_none());
+            }
+            o => panic!("{o:?}"),
+        }
+        assert_eq!(s.results[1].status, OpStatus::Rejected);
+        assert_eq!(
+            s.results[1].error.as_ref().unwrap().code,
+            "invalid_cryptogram"
+        );
+        assert_eq!(s.results[2].status, OpStatus::Rejected);
+        assert_eq!(s.results[2].error.as_ref().unwrap().code, "unknown_token");
+        let corrected = push(
+            &phone,
+            s.cursor,
+            vec![tap_op("tap-garbled", &token_id, &genuine)],
+        )
+        .await;
+        assert_eq!(corrected.results[0].status, OpStatus::Applied);
+        assert!(matches!(
+            tap_outcome(&corrected.results[0]),
+            TapOutcome::AwaitingTerminal(ref w) if w.origin_key == "tap-garbled"
+        ));
+
+        // The genuine cryptogram still authorises, carrying the key of the
+        // report that verified, never the forged one's.
+        let a: AuthorizationResult = pos
+            .post("/v1/authorizations", &auth_body(&pan, psn, &genuine))
+            .await
+            .parse();
         assert!(a.approved);
-        // Offline tap: the terminal never reached the bank.
-        let (_, _, offline) = handset.tap(300, "MARKET STALL");
+        let pulled = push(&phone, corrected.cursor, vec![]).await;
+        let posted = card_entries(&pulled, &token_id);
+        assert_eq!(posted.len(), 1);
+        assert_eq!(posted[0].origin_key.as_deref(), Some("tap-garbled"));
 
-        let sync = |cursor: u64| {
-            serde_json::json!({
-                "cursor": cursor,
-                "ops": [
-                    {"idempotency_key": "tap-1", "op": {"type": "tap", "token_id": token_id, "cryptogram": online}},
-                    {"idempotency_key": "tap-2", "op": {"type": "tap", "token_id": token_id, "cryptogram": offline}},
-                ]
-            })
-        };
-        let s: SyncResponse = phone.post("/v1/sync", &sync(0)).await.parse();
-        let outcome = |i: usize| match s.results[i].outcome.clone().unwrap() {
-            billfold_protocol::OpOutcome::Tap(a) => a,
-            o => panic!("unexpected {o:?}"),
-        };
-        assert_eq!(outcome(0).authorization_id, a.authorization_id, "linked, not re-authorised");
-        assert!(outcome(0).entry_id.is_some());
-        assert!(outcome(1).approved);
-        let taps: Vec<_> = s.ledger.iter().filter(|e| e.token_id.as_deref() == Some(&token_id)).collect();
-        assert_eq!(taps.len(), 2);
-        assert_eq!(taps[0].atc, Some(online.atc));
-        assert_eq!(taps[1].origin_key.as_deref(), Some("tap-2"));
-        assert_eq!(s.posted_balance.amount_minor, 250_000 - 1_000);
-
-        // Retried: duplicates, nothing posted again.
-        let s2: SyncResponse = phone.post("/v1/sync", &sync(s.cursor)).await.parse();
-        assert!(s2.results.iter().all(|r| r.status == billfold_protocol::OpStatus::Duplicate));
-        assert!(s2.ledger.is_empty());
-        assert_eq!(s2.posted_balance.amount_minor, 250_000 - 1_000);
+        // A card decline (AAC) never goes online: decided, nothing kept.
+        let (_, _, mut aac) = handset.tap(100, "SHOP");
+        aac.kind = CryptogramKind::Aac;
+        let s = push(
+            &phone,
+            pulled.cursor,
+            vec![tap_op("tap-aac", &token_id, &aac)],
+        )
+        .await;
+        assert!(matches!(
+            tap_outcome(&s.results[0]),
+            TapOutcome::Decided(ref r) if r.decline_reason == Some(DeclineReason::CardDeclined)
+        ));
+        assert_eq!(phone.balance().await, 250_000 - 400);
         ts.server.stop().await;
     })
     .await;

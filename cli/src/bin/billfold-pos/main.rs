@@ -2,18 +2,32 @@
 //! kernel through a whole transaction against a card — any command that
 //! speaks the stdio protocol (`billfold hce --stdio`, a lab's card), the
 //! wallet in-process, or a built-in test card — prints a readable
-//! transcript of every command and response, and has an issuer verify the
-//! ARQC and answer with an ARPC.
+//! transcript of every command and response (the PAN's middle digits
+//! masked, as everywhere it prints), and has an issuer verify the ARQC and
+//! answer with an ARPC.
 //!
 //! The issuer is the bank (`--server URL`, which authorises and posts the
 //! payment), or a local one from `--issuer-master-key` (which verifies the
 //! ARQC and computes the ARPC, as a lab would), or both.
 //!
+//! Deferred authorization, as transit terminals do with online-only cards
+//! when the link to the acquirer is down: with `--offline-queue FILE`, a tap
+//! the bank gives no answer for (connection refused, timeout; never a
+//! decline, which stands) is accepted up to `--floor-limit` and its
+//! cryptogram appended to FILE; above the limit it is declined. Later,
+//! `--submit-queue FILE --server URL` sends each queued cryptogram to the
+//! bank, which charges it then, and takes it out of the queue once the
+//! bank has answered. FILE holds token PANs: it is owner-only (0600), and
+//! a real terminal also encrypts it (see `queue.rs`).
+//!
 //! Exit status: 0 when the issuer approved (or, with no issuer given, the
-//! card went online with an ARQC); 1 when the card or the issuer declined
-//! or the transaction failed; 2 for bad arguments.
+//! card went online with an ARQC), or the tap was accepted offline; with
+//! `--submit-queue`, when every queued tap got the bank's answer (approved
+//! or declined). 1 when the card or the issuer declined, the transaction
+//! failed, or queued taps are left; 2 for bad arguments.
 
 mod bank;
+mod queue;
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
@@ -23,6 +37,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bank::BankError;
 use billfold_protocol::AuthorizationResult;
 use chrono::{Datelike, NaiveDate, Utc};
 use clap::Parser;
@@ -52,8 +67,8 @@ struct Args {
     #[arg(long)]
     test_card: bool,
     /// Amount, e.g. 12.34, in --currency.
-    #[arg(long)]
-    amount: String,
+    #[arg(long, required_unless_present = "submit_queue")]
+    amount: Option<String>,
     /// ISO 4217 code, alphabetic (EUR) or numeric (978).
     #[arg(long, default_value = "EUR")]
     currency: String,
@@ -86,6 +101,30 @@ struct Args {
     /// first use; default: a fresh terminal for this run.
     #[arg(long, value_name = "FILE", requires = "server")]
     terminal_key: Option<PathBuf>,
+    /// When --server gives no answer (connection refused, timeout), accept
+    /// the tap up to --floor-limit and append it to FILE for deferred
+    /// authorization with --submit-queue. FILE holds card numbers: it is
+    /// kept readable by its owner only.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    offline_queue: Option<PathBuf>,
+    /// The most a tap is accepted offline for, in --currency.
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        default_value = "50.00",
+        requires = "offline_queue"
+    )]
+    floor_limit: String,
+    /// Tap nothing: submit the taps queued in FILE by --offline-queue to
+    /// --server, print each answer, and take each out of FILE once the bank
+    /// has answered it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "server",
+        conflicts_with_all = ["card_cmd", "home", "test_card", "offline_queue", "amount"]
+    )]
+    submit_queue: Option<PathBuf>,
     /// The issuer master key's derivation key index.
     #[arg(long, default_value_t = 1)]
     dki: u8,
@@ -150,21 +189,31 @@ fn invalid(message: impl Into<String>) -> Failure {
 }
 
 fn run(args: &Args) -> Result<bool, Failure> {
+    if let Some(file) = &args.submit_queue {
+        return submit_queue(args, file);
+    }
     let params = terminal_params(args)?;
+    let floor_limit = match &args.offline_queue {
+        Some(_) => Some(floor_limit(args, &params)?),
+        None => None,
+    };
     let issuer = args
         .issuer_master_key
         .as_deref()
         .map(|k| issuer(k, args.dki))
         .transpose()?;
     // Enrolled before the tap, so a bank that cannot be reached is found
-    // out before a key is spent.
+    // out before a key is spent; unless the terminal can take the tap
+    // offline, and then enrols when it submits its queue.
     let bank = match &args.server {
         Some(url) => {
             let bank = bank::Bank::new(url, Duration::from_millis(args.timeout_ms))
-                .map_err(|e| ("bank", e))?;
-            let terminal = bank
-                .terminal(args.terminal_key.as_deref())
-                .map_err(|e| ("bank", e))?;
+                .map_err(|e| ("bank", e.to_string()))?;
+            let terminal = match bank.terminal(args.terminal_key.as_deref()) {
+                Ok(t) => Ok(t),
+                Err(e @ BankError::NoAnswer(_)) if args.offline_queue.is_some() => Err(e),
+                Err(e) => return Err(("bank", e.to_string())),
+            };
             Some((bank, terminal))
         }
         None => None,
@@ -225,13 +274,24 @@ fn run(args: &Args) -> Result<bool, Failure> {
     };
 
     // Only an ARQC goes online; a card's decline stays at the terminal.
-    let authorization = match (&bank, &run.result) {
+    let answer = match (&bank, &run.result) {
         (Some((bank, terminal)), Ok(out)) if out.cryptogram.kind == CryptogramKind::Arqc => {
-            Some(bank.authorize(terminal, &out.pan, out.psn, &out.cryptogram))
+            let request = bank::request(&out.pan, out.psn, &out.cryptogram);
+            let result = match terminal {
+                Ok(t) => bank.authorize(t, &request),
+                Err(e) => Err(e.clone()),
+            };
+            Some(match (result, &args.offline_queue, &floor_limit) {
+                (Ok(a), _, _) => BankAnswer::Online(a),
+                (Err(BankError::NoAnswer(reason)), Some(file), Some(limit)) => {
+                    BankAnswer::Offline(offline(args, &params, request, reason, file, limit))
+                }
+                (Err(e), _, _) => BankAnswer::Failed(e.to_string()),
+            })
         }
         _ => None,
     };
-    let report = Report::new(args, &params, &run, issuer.as_ref(), authorization)?;
+    let report = Report::new(args, &params, &run, issuer.as_ref(), answer)?;
     if args.json {
         println!(
             "{}",
@@ -241,6 +301,195 @@ fn run(args: &Args) -> Result<bool, Failure> {
         println!("{}", report.text);
     }
     Ok(report.success)
+}
+
+/// What came of going online to the bank.
+enum BankAnswer {
+    Online(AuthorizationResult),
+    /// No result, and no offline acceptance to fall back on.
+    Failed(String),
+    /// No answer: the terminal decided on its own.
+    Offline(Offline),
+}
+
+/// The terminal's own decision on a tap the bank gave no answer for.
+struct Offline {
+    /// Why there was no answer.
+    reason: String,
+    floor_limit: String,
+    decision: OfflineDecision,
+}
+
+enum OfflineDecision {
+    /// Accepted, and queued for deferred authorization in this file.
+    Queued(PathBuf),
+    /// Declined: the amount is above the floor limit.
+    OverFloorLimit,
+    /// Declined: the tap could not be queued, so it could never be charged.
+    NotQueued(String),
+}
+
+/// The floor limit in the transaction's minor units, and as shown.
+struct FloorLimit {
+    minor: u64,
+    shown: String,
+}
+
+fn floor_limit(args: &Args, params: &TerminalParams) -> Result<FloorLimit, Failure> {
+    let currency = Currency::from_numeric(params.currency)
+        .map_err(|_| invalid("--currency: use an ISO 4217 code such as EUR or 978"))?;
+    let limit = Money::parse(&args.floor_limit, currency)
+        .map_err(|e| invalid(format!("--floor-limit: {e}")))?;
+    let minor = limit
+        .to_minor()
+        .ok()
+        .and_then(|m| u64::try_from(m).ok())
+        .ok_or_else(|| invalid("--floor-limit: give a positive amount"))?;
+    Ok(FloorLimit {
+        minor,
+        shown: format!("{} {}", args.floor_limit, currency.code()),
+    })
+}
+
+/// Accepts the tap offline if the floor limit allows and it can be queued.
+fn offline(
+    args: &Args,
+    params: &TerminalParams,
+    request: billfold_protocol::AuthorizationRequest,
+    reason: String,
+    file: &std::path::Path,
+    limit: &FloorLimit,
+) -> Offline {
+    let decision = if params.amount_minor > limit.minor {
+        OfflineDecision::OverFloorLimit
+    } else {
+        let entry = queue::Entry {
+            queued_at_ms: Utc::now().timestamp_millis(),
+            amount: args.amount.clone().unwrap_or_default(),
+            currency: args.currency.to_ascii_uppercase(),
+            merchant: params.merchant_name.clone(),
+            request,
+        };
+        match queue::Queue::new(file).append(&entry) {
+            Ok(()) => OfflineDecision::Queued(file.to_path_buf()),
+            Err(e) => OfflineDecision::NotQueued(e.to_string()),
+        }
+    };
+    Offline {
+        reason,
+        floor_limit: limit.shown.clone(),
+        decision,
+    }
+}
+
+/// `--submit-queue FILE`: deferred authorization of the taps accepted
+/// offline. Each leaves the queue only once the bank has answered it, so
+/// a crash or a lost connection means sending it again, which the bank
+/// answers the same way.
+fn submit_queue(args: &Args, file: &std::path::Path) -> Result<bool, Failure> {
+    let url = args
+        .server
+        .as_deref()
+        .ok_or_else(|| invalid("--submit-queue needs --server"))?;
+    let q = queue::Queue::new(file);
+    let cannot_read = |e: std::io::Error| ("queue", format!("cannot read the queue: {e}"));
+    let snapshot = q.load().map_err(cannot_read)?;
+    let mut text = vec![format!(
+        "Queue: {} tap(s) to submit to {url}",
+        snapshot.entries.len()
+    )];
+    let mut submitted = Vec::new();
+    let mut remaining = snapshot.entries.len() + snapshot.unreadable;
+    if !snapshot.entries.is_empty() {
+        let bank = bank::Bank::new(url, Duration::from_millis(args.timeout_ms))
+            .map_err(|e| ("bank", e.to_string()))?;
+        let terminal = bank
+            .terminal(args.terminal_key.as_deref())
+            .map_err(|e| ("bank", e.to_string()))?;
+        for entry in &snapshot.entries {
+            let c = &entry.request.cryptogram;
+            let what = format!(
+                "ATC {}  PAN {}  {} {}  {:?}",
+                c.atc,
+                masked(&entry.request.pan),
+                entry.amount,
+                entry.currency,
+                entry.merchant
+            );
+            let mut item = json!({
+                "atc": c.atc,
+                "masked_pan": masked(&entry.request.pan),
+                "amount": entry.amount,
+                "currency": entry.currency,
+                "merchant": entry.merchant,
+                "queued_at_ms": entry.queued_at_ms,
+            });
+            match bank.authorize(&terminal, &entry.request) {
+                Ok(a) => {
+                    text.push(format!("{what}: {}", bank_line(&a)));
+                    item["bank"] = serde_json::to_value(&a).unwrap_or_default();
+                    submitted.push(item);
+                    remaining = q.remove(entry).map_err(|e| {
+                        ("queue", format!("the bank answered, but the queue cannot be updated (submitting again is safe): {e}"))
+                    })?;
+                }
+                Err(e) => {
+                    text.push(format!("{what}: {e} → left in the queue"));
+                    item["error"] = json!(e.to_string());
+                    submitted.push(item);
+                    // Without the bank, or refused as a terminal, the rest
+                    // would fare no better; a refused cryptogram stays
+                    // queued for a person to look at.
+                    let stop = matches!(
+                        e,
+                        BankError::NoAnswer(_)
+                            | BankError::Refused {
+                                status: 401 | 403,
+                                ..
+                            }
+                    );
+                    if stop {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if snapshot.unreadable > 0 {
+        text.push(format!(
+            "{} line(s) of the queue cannot be read; they are kept",
+            snapshot.unreadable
+        ));
+    }
+    text.push(format!("Queue: {remaining} left"));
+    let drained = remaining == 0;
+    if args.json {
+        let out = json!({
+            "submitted": submitted,
+            "remaining": remaining,
+            "unreadable": snapshot.unreadable,
+            "outcome": if drained { "drained" } else { "incomplete" },
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("{}", text.join("\n"));
+    }
+    Ok(drained)
+}
+
+/// The bank's answer on one line.
+fn bank_line(a: &AuthorizationResult) -> String {
+    let reason = a.decline_reason.map(|r| r.as_str());
+    format!(
+        "response code {}{}{} → {}",
+        a.response_code,
+        reason.map_or(String::new(), |r| format!(" ({})", r.replace('_', " "))),
+        a.arpc.as_deref().map_or(String::new(), |p| format!(
+            ", ARPC {}",
+            p.to_ascii_uppercase()
+        )),
+        if a.approved { "APPROVED" } else { "DECLINED" }
+    )
 }
 
 /// The built-in test card's PAN (a public EMV example number).
@@ -283,8 +532,8 @@ fn terminal_params(args: &Args) -> Result<TerminalParams, Failure> {
         Currency::from_code(&args.currency.to_ascii_uppercase()).ok()
     }
     .ok_or_else(|| invalid("--currency: use an ISO 4217 code such as EUR or 978"))?;
-    let amount =
-        Money::parse(&args.amount, currency).map_err(|e| invalid(format!("--amount: {e}")))?;
+    let amount = Money::parse(args.amount.as_deref().unwrap_or_default(), currency)
+        .map_err(|e| invalid(format!("--amount: {e}")))?;
     if amount.is_negative() {
         return Err(invalid("--amount: give a positive amount"));
     }
@@ -452,6 +701,41 @@ fn masked(pan: &str) -> String {
     format!("{}{}{}", &pan[..6], "*".repeat(n - 10), &pan[n - 4..])
 }
 
+/// The PANs the card returned (5A, and track 2 equivalent data 57), as
+/// digits, so the transcript can mask them.
+fn pans_read(run: &KernelRun) -> Vec<String> {
+    let mut pans: Vec<String> = run.result.iter().map(|o| o.pan.clone()).collect();
+    for e in &run.transcript {
+        let Some(data) = e.response.get(..e.response.len().saturating_sub(2)) else {
+            continue;
+        };
+        let Ok(tlvs) = emv::tlv::decode(data) else {
+            continue;
+        };
+        for (tag, value) in emv::tlv::flatten(&tlvs) {
+            let digits = hex::encode_upper(value);
+            let pan = match tag.0 {
+                0x5A => digits.trim_end_matches('F').to_string(),
+                0x57 => digits.split('D').next().unwrap_or_default().to_string(),
+                _ => continue,
+            };
+            if pan.len() >= 10 && !pans.contains(&pan) {
+                pans.push(pan);
+            }
+        }
+    }
+    pans
+}
+
+/// A response in hex with the PAN's middle digits masked, as on the
+/// "Card:" line: BCD digits read the same in hex.
+fn mask_pans(mut hex: String, pans: &[String]) -> String {
+    for pan in pans {
+        hex = hex.replace(pan.as_str(), &masked(pan));
+    }
+    hex
+}
+
 fn decline_name(d: Decline) -> &'static str {
     match d {
         Decline::Frozen => "card_frozen",
@@ -469,12 +753,12 @@ impl Report {
         params: &TerminalParams,
         run: &KernelRun,
         issuer: Option<&Issuer>,
-        authorization: Option<Result<AuthorizationResult, String>>,
+        answer: Option<BankAnswer>,
     ) -> Result<Self, Failure> {
         let mut text = Vec::new();
         text.push(format!(
             "Terminal: {} {} at {:?} (MCC {:04}, country {:03}), date {:04}-{:02}-{:02}, UN {}",
-            args.amount,
+            args.amount.as_deref().unwrap_or_default(),
             args.currency.to_ascii_uppercase(),
             params.merchant_name,
             params.mcc,
@@ -485,8 +769,10 @@ impl Report {
             hex::encode_upper(params.unpredictable_number)
         ));
         let mut transcript = Vec::new();
+        let pans = pans_read(run);
         for (i, e) in run.transcript.iter().enumerate() {
             let (c, r) = e.hex();
+            let r = mask_pans(r, &pans);
             let sw = e
                 .status()
                 .map(|s| format!("{s}"))
@@ -617,28 +903,64 @@ impl Report {
         }
         // The bank, whose answer decides when it was asked.
         let mut bank = None;
-        match authorization {
+        let mut offline_outcome = None;
+        match answer {
             None => {}
-            Some(Ok(a)) => {
-                let reason = a.decline_reason.map(|r| r.as_str());
-                text.push(format!(
-                    "Bank: response code {}{}{} → {}",
-                    a.response_code,
-                    reason.map_or(String::new(), |r| format!(" ({})", r.replace('_', " "))),
-                    a.arpc.as_deref().map_or(String::new(), |p| format!(
-                        ", ARPC {}",
-                        p.to_ascii_uppercase()
-                    )),
-                    if a.approved { "APPROVED" } else { "DECLINED" }
-                ));
+            Some(BankAnswer::Online(a)) => {
+                text.push(format!("Bank: {}", bank_line(&a)));
                 json["bank"] = serde_json::to_value(&a).unwrap_or_default();
                 bank = Some(a.approved);
             }
-            Some(Err(e)) => {
+            Some(BankAnswer::Failed(e)) => {
                 text.push(format!("Bank: {e} → NOT AUTHORISED"));
                 json["bank"] = json!({ "error": e });
                 bank = Some(false);
             }
+            Some(BankAnswer::Offline(o)) => {
+                text.push(format!("Bank: no answer ({})", o.reason));
+                json["bank"] = json!({ "error": o.reason });
+                let (approved, line, queue) = match &o.decision {
+                    OfflineDecision::Queued(file) => (
+                        true,
+                        format!(
+                            "Offline: within the floor limit of {} → APPROVED OFFLINE for deferred authorization; queued in {}",
+                            o.floor_limit,
+                            file.display()
+                        ),
+                        Some(file.display().to_string()),
+                    ),
+                    OfflineDecision::OverFloorLimit => (
+                        false,
+                        format!("Offline: above the floor limit of {} → DECLINED", o.floor_limit),
+                        None,
+                    ),
+                    OfflineDecision::NotQueued(e) => (
+                        false,
+                        format!("Offline: cannot queue the tap for deferred authorization ({e}) → DECLINED"),
+                        None,
+                    ),
+                };
+                text.push(line);
+                json["offline"] = json!({
+                    "approved": approved,
+                    "floor_limit": o.floor_limit,
+                    "queue": queue,
+                });
+                offline_outcome = Some(if approved {
+                    "approved_offline"
+                } else {
+                    "declined_offline"
+                });
+                bank = Some(approved);
+            }
+        }
+        if let Some(outcome) = offline_outcome {
+            json["outcome"] = json!(outcome);
+            return Ok(Report {
+                text: text.join("\n"),
+                json,
+                success: bank.unwrap_or(false),
+            });
         }
         let success = match (bank, local) {
             (Some(b), _) => b,
