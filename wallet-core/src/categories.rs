@@ -1,17 +1,26 @@
 //! Spending categories: a default tree, the MCC-to-category map (ISO 18245
-//! groups), and the user's own categories (create, rename, merge).
+//! groups), and the user's own categories (create, rename, merge, delete).
 //!
 //! Each ledger entry keeps its automatic category (from the MCC or what the
 //! payment said) and a user override in `category_overrides`; the entry's
 //! `category` column holds the effective one, after overrides and merges, so
 //! budgets and insights can group on it without resolving anything per row.
+//!
+//! For sync, a category is a record of the `categories` collection with the
+//! fields `name` (string), `parent` and `merged_into` (category id or null)
+//! and `_deleted` (bool); see `replica`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::params;
+use billfold_protocol::{Collection, TOMBSTONE_FIELD};
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
+use crate::replica::{
+    as_bool, as_opt_id, as_str, newest_text, write_local, Rebuilt, Register, RejectReason,
+};
 use crate::wallet::{new_id, Wallet};
 
 /// A category as the user sees it.
@@ -200,6 +209,16 @@ impl CategoryTree {
         }
     }
 
+    /// An entry's category: the user's choice if it still leads to a live
+    /// category, else its automatic one, else Other.
+    pub(crate) fn effective(&self, chosen: Option<&str>, auto: &str) -> String {
+        chosen
+            .and_then(|c| self.resolve(c))
+            .or_else(|| self.resolve(auto))
+            .or_else(|| self.resolve(OTHER))
+            .unwrap_or_else(|| OTHER.to_string())
+    }
+
     fn live(&self) -> impl Iterator<Item = (&String, &Node)> {
         self.nodes.iter().filter(|(_, n)| !n.deleted)
     }
@@ -236,10 +255,24 @@ impl Wallet {
         let parent = parent.map(|p| tree.find(p)).transpose()?;
         ensure_unique_name(&tree, &name, None)?;
         let id = format!("u.{}", &new_id()?[..12]);
-        let hlc = crate::hlc::next(&tx, self.now_ms())?;
+        let now = self.now_ms();
+        let stamp = crate::hlc::tick(&tx, now)?;
         tx.execute(
             "INSERT INTO categories (id, parent_id, name, updated_hlc) VALUES (?1, ?2, ?3, ?4)",
-            params![id, parent, name, hlc],
+            params![id, parent, name, crate::hlc::text(&stamp)],
+        )?;
+        write_local(
+            &tx,
+            Collection::Categories,
+            &id,
+            &stamp,
+            vec![
+                ("name", json!(name)),
+                ("parent", json!(parent)),
+                ("merged_into", Value::Null),
+                (TOMBSTONE_FIELD, json!(false)),
+            ],
+            now,
         )?;
         let tree = CategoryTree::load(&tx)?;
         tx.commit()?;
@@ -254,10 +287,28 @@ impl Wallet {
         let tree = CategoryTree::load(&tx)?;
         let id = tree.find(category)?;
         ensure_unique_name(&tree, &name, Some(&id))?;
-        let hlc = crate::hlc::next(&tx, self.now_ms())?;
+        if tree.name(&id) == name {
+            return Ok(tree.category(&id));
+        }
+        let now = self.now_ms();
+        let stamp = crate::hlc::tick(&tx, now)?;
         tx.execute(
             "UPDATE categories SET name = ?2, updated_hlc = ?3 WHERE id = ?1",
-            params![id, name, hlc],
+            params![id, name, crate::hlc::text(&stamp)],
+        )?;
+        write_local(
+            &tx,
+            Collection::Categories,
+            &id,
+            &stamp,
+            // A deleted category is merged too: an edit undoes both, so
+            // against a concurrent delete the later of the two wins.
+            vec![
+                ("name", json!(name)),
+                ("merged_into", Value::Null),
+                (TOMBSTONE_FIELD, json!(false)),
+            ],
+            now,
         )?;
         let tree = CategoryTree::load(&tx)?;
         tx.commit()?;
@@ -281,11 +332,39 @@ impl Wallet {
                 reason: "a category cannot be merged into itself or one of its sub-categories",
             });
         }
-        let hlc = crate::hlc::next(&tx, now)?;
+        // What moves, as records for sync: each is its own field write.
+        let ids = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = tx.prepare(sql)?;
+            let rows = stmt.query_map([&from], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        let children = ids("SELECT id FROM categories WHERE parent_id = ?1 AND deleted = 0")?;
+        let overrides =
+            ids("SELECT entry_id FROM category_overrides WHERE category_id = ?1 AND deleted = 0")?;
+        let budgets = ids("SELECT id FROM budgets WHERE category_id = ?1 AND deleted = 0")?;
+        let stamp = crate::hlc::tick(&tx, now)?;
+        let hlc = crate::hlc::text(&stamp);
         tx.execute(
             "UPDATE categories SET merged_into = ?2, deleted = 1, updated_hlc = ?3 WHERE id = ?1",
             params![from, into, hlc],
         )?;
+        write_local(
+            &tx,
+            Collection::Categories,
+            &from,
+            &stamp,
+            vec![("merged_into", json!(into)), (TOMBSTONE_FIELD, json!(true))],
+            now,
+        )?;
+        for (collection, field, records) in [
+            (Collection::Categories, "parent", &children),
+            (Collection::Notes, "category", &overrides),
+            (Collection::Budgets, "category", &budgets),
+        ] {
+            for id in records {
+                write_local(&tx, collection, id, &stamp, vec![(field, json!(into))], now)?;
+            }
+        }
         tx.execute(
             "UPDATE categories SET parent_id = ?2, updated_hlc = ?3 WHERE parent_id = ?1 AND deleted = 0",
             params![from, into, hlc],
@@ -309,6 +388,154 @@ impl Wallet {
         tx.commit()?;
         Ok(tree.category(&into))
     }
+
+    /// Deletes a category. Nothing is lost: it is merged into its parent
+    /// (or into Other, for a top-level category), so its transactions,
+    /// sub-categories and budgets move there. Returns where they went.
+    /// Other itself cannot be deleted: it is where everything else falls.
+    pub fn delete_category(&self, category: &str) -> Result<Category> {
+        self.keys()?;
+        let into = {
+            let tree = CategoryTree::load(&self.conn())?;
+            let id = tree.find(category)?;
+            let other = tree.resolve(OTHER).ok_or(Error::CategoryNotFound)?;
+            if id == other {
+                return Err(Error::InvalidText {
+                    field: "category",
+                    reason: "Other cannot be deleted; transactions without a category go there",
+                });
+            }
+            let parent = tree.nodes.get(&id).and_then(|n| n.parent.clone());
+            parent.and_then(|p| tree.resolve(&p)).unwrap_or(other)
+        };
+        // Another call may change the tree in between; the merge checks
+        // it again in its own transaction.
+        self.merge_categories(category, &into)
+    }
+}
+
+/// Where entries go when nothing else says.
+const OTHER: &str = "other";
+
+/// One parsed field of a synced category.
+pub(crate) enum Field {
+    Name(String),
+    Parent(Option<String>),
+    MergedInto(Option<String>),
+    Deleted(bool),
+}
+
+/// Parses a pulled (or stored) field of category `id`, with the checks a
+/// local edit gets. A category cannot be its own parent or merge target.
+pub(crate) fn parse_field(
+    id: &str,
+    field: &str,
+    v: &Value,
+) -> std::result::Result<Field, RejectReason> {
+    let not_self = |r: Option<String>| match r {
+        Some(r) if r == id => Err(RejectReason::InvalidValue),
+        r => Ok(r),
+    };
+    Ok(match field {
+        "name" => Field::Name(validate_name(as_str(v)?).map_err(|_| RejectReason::InvalidValue)?),
+        "parent" => Field::Parent(not_self(as_opt_id(v)?)?),
+        "merged_into" => Field::MergedInto(not_self(as_opt_id(v)?)?),
+        TOMBSTONE_FIELD => Field::Deleted(as_bool(v)?),
+        _ => return Err(RejectReason::UnknownField),
+    })
+}
+
+/// Rebuilds a category's row from its registers. Returns whether the
+/// tree's shape changed (a new category, a parent, a merge or a delete),
+/// which moves entries and changes category budgets' scopes.
+pub(crate) fn rebuild(
+    tx: &Transaction<'_>,
+    id: &str,
+    regs: &BTreeMap<String, Register>,
+) -> Result<(Rebuilt, bool)> {
+    type Row = (Option<String>, Option<String>, Option<String>, bool);
+    let old: Option<Row> = tx
+        .prepare_cached(
+            "SELECT name, parent_id, merged_into, deleted FROM categories WHERE id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let (mut name, mut parent, mut merged, mut deleted) =
+        old.clone().unwrap_or((None, None, None, false));
+    for (field, reg) in regs {
+        match parse_field(id, field, &reg.value) {
+            Ok(Field::Name(v)) => name = Some(v),
+            Ok(Field::Parent(v)) => parent = v,
+            Ok(Field::MergedInto(v)) => merged = v,
+            Ok(Field::Deleted(v)) => deleted = v,
+            Err(_) => {}
+        }
+    }
+    if name.is_none() {
+        return Ok((Rebuilt::Incomplete, false));
+    }
+    let new: Row = (name, parent, merged, deleted);
+    if old.as_ref() == Some(&new) {
+        return Ok((Rebuilt::Unchanged, false));
+    }
+    let structural = match &old {
+        None => true,
+        Some(o) => (&o.1, &o.2, o.3) != (&new.1, &new.2, new.3),
+    };
+    tx.prepare_cached(
+        "INSERT INTO categories (id, parent_id, name, merged_into, updated_hlc, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name,
+            merged_into = excluded.merged_into, updated_hlc = excluded.updated_hlc,
+            deleted = excluded.deleted",
+    )?
+    .execute(params![id, new.1, new.0, new.2, newest_text(regs), new.3])?;
+    Ok((Rebuilt::Changed, structural))
+}
+
+/// After categories were merged, deleted, restored or moved by another
+/// device: gives each entry in or pointing at one of `changed` its
+/// effective category again (its override, else its automatic category,
+/// each followed through merges; Other if neither is live). Category
+/// budgets' totals must be recomputed afterwards.
+pub(crate) fn rederive_entries(
+    tx: &Transaction<'_>,
+    tree: &CategoryTree,
+    changed: &[String],
+) -> Result<()> {
+    let list = serde_json::to_string(changed).map_err(|_| Error::Corrupt("a category list"))?;
+    let moves: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT e.id, e.auto_category, e.category, o.category_id
+             FROM ledger_entries e
+             LEFT JOIN category_overrides o ON o.entry_id = e.id AND o.deleted = 0
+             WHERE e.category IN (SELECT value FROM json_each(?1))
+                OR e.auto_category IN (SELECT value FROM json_each(?1))
+                OR o.category_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = stmt.query_map([list], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut moves = Vec::new();
+        for row in rows {
+            let (id, auto, current, chosen) = row?;
+            let effective = tree.effective(chosen.as_deref(), &auto);
+            if effective != current {
+                moves.push((id, effective));
+            }
+        }
+        moves
+    };
+    let mut update = tx.prepare_cached("UPDATE ledger_entries SET category = ?2 WHERE id = ?1")?;
+    for (id, category) in moves {
+        update.execute(params![id, category])?;
+    }
+    Ok(())
 }
 
 fn ensure_unique_name(tree: &CategoryTree, name: &str, except: Option<&str>) -> Result<()> {

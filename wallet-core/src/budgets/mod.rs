@@ -10,14 +10,17 @@
 //! category merged, a rate added) its totals are rebuilt from the ledger.
 
 mod period;
+pub(crate) mod replica;
 mod status;
 
 use std::collections::HashSet;
 
+use billfold_protocol::{Collection, TOMBSTONE_FIELD};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::alerts::{Alert, SentAlert};
 use crate::categories::CategoryTree;
@@ -25,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::ledger::fx::FxTable;
 use crate::ledger::{Aggregates, StoredRow};
 use crate::money::{Currency, Money};
+use crate::replica::write_local;
 use crate::wallet::{new_id, Wallet};
 
 pub use period::Period;
@@ -381,16 +385,21 @@ pub(crate) fn recompute(tx: &Transaction<'_>, tree: &CategoryTree, ids: &[String
     Ok(())
 }
 
+/// The live budgets of one category (and its subtree), whose totals depend
+/// on the category tree's shape.
+pub(crate) fn category_budget_ids(conn: &Connection) -> Result<Vec<String>> {
+    Ok(StoredBudget::load_all(conn)?
+        .into_iter()
+        .filter(|b| b.category.is_some())
+        .map(|b| b.id)
+        .collect())
+}
+
 pub(crate) fn recompute_all_category_budgets(
     tx: &Transaction<'_>,
     tree: &CategoryTree,
 ) -> Result<()> {
-    let ids: Vec<String> = StoredBudget::load_all(tx)?
-        .into_iter()
-        .filter(|b| b.category.is_some())
-        .map(|b| b.id)
-        .collect();
-    recompute(tx, tree, &ids)
+    recompute(tx, tree, &category_budget_ids(tx)?)
 }
 
 /// A new rate can change any conversion into or out of its currencies.
@@ -458,7 +467,8 @@ impl Wallet {
             let tx = conn.transaction()?;
             let tree = CategoryTree::load(&tx)?;
             let category = spec.category.as_deref().map(|c| tree.find(c)).transpose()?;
-            let hlc = crate::hlc::next(&tx, now)?;
+            let stamp = crate::hlc::tick(&tx, now)?;
+            let hlc = crate::hlc::text(&stamp);
             tx.execute(
                 "INSERT INTO budgets (id, name, category_id, currency, period, time_zone, rollover,
                     thresholds, starts_on, created_ms, updated_hlc)
@@ -478,11 +488,15 @@ impl Wallet {
                 ],
             )?;
             let stored = StoredBudget::load(&tx, &id)?;
+            let first = stored.first_period().0;
             tx.execute(
                 "INSERT INTO budget_limits (budget_id, effective_from, limit_minor, updated_hlc)
                  VALUES (?1, ?2, ?3, ?4)",
-                params![id, stored.first_period().0.to_string(), limit_minor, hlc],
+                params![id, first.to_string(), limit_minor, hlc],
             )?;
+            let mut fields = replica::all_fields(&stored);
+            fields.push((replica::limit_field(first), json!(limit_minor)));
+            write_local(&tx, Collection::Budgets, &id, &stamp, fields, now)?;
             recompute(&tx, &tree, std::slice::from_ref(&id))?;
             let alerts = evaluate(&tx, &tree, std::slice::from_ref(&id), now)?;
             let budget = self.budget_in(&tx, &tree, &id)?;
@@ -549,7 +563,8 @@ impl Wallet {
                 Some(l) => Some(check_limit(l)?),
                 None => None,
             };
-            let hlc = crate::hlc::next(&tx, now)?;
+            let stamp = crate::hlc::tick(&tx, now)?;
+            let hlc = crate::hlc::text(&stamp);
             let scope_changed = tz.is_some() || edit.period.is_some() || category.is_some();
             let starts_on = match edit.period {
                 Some(Period::Custom { start, .. }) => start,
@@ -576,6 +591,7 @@ impl Wallet {
                 ],
             )?;
             let new = StoredBudget::load(&tx, id)?;
+            let mut fields = replica::changed_fields(&old, &new);
             if let Some(minor) = limit {
                 // From the current period on; earlier periods keep theirs,
                 // so an edit does not rewrite rollover history.
@@ -586,12 +602,28 @@ impl Wallet {
                     .map(|p| p.0)
                     .unwrap_or(new.first_period().0)
                     .max(new.first_period().0);
-                tx.execute(
-                    "INSERT OR REPLACE INTO budget_limits (budget_id, effective_from, limit_minor, updated_hlc)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![id, from.to_string(), minor, hlc],
-                )?;
+                let had: Option<i64> = tx
+                    .query_row(
+                        "SELECT limit_minor FROM budget_limits WHERE budget_id = ?1 AND effective_from = ?2",
+                        params![id, from.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if had != Some(minor) {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO budget_limits (budget_id, effective_from, limit_minor, updated_hlc)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![id, from.to_string(), minor, hlc],
+                    )?;
+                    fields.push((replica::limit_field(from), json!(minor)));
+                }
             }
+            if !fields.is_empty() {
+                // An edit says the budget exists: against a concurrent
+                // delete, the later of the two wins.
+                fields.push((TOMBSTONE_FIELD.into(), json!(false)));
+            }
+            write_local(&tx, Collection::Budgets, id, &stamp, fields, now)?;
             if scope_changed {
                 recompute(&tx, &tree, &[id.to_string()])?;
             }
@@ -612,10 +644,18 @@ impl Wallet {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         StoredBudget::load(&tx, id)?;
-        let hlc = crate::hlc::next(&tx, now)?;
+        let stamp = crate::hlc::tick(&tx, now)?;
         tx.execute(
             "UPDATE budgets SET deleted = 1, updated_hlc = ?2 WHERE id = ?1",
-            params![id, hlc],
+            params![id, crate::hlc::text(&stamp)],
+        )?;
+        write_local(
+            &tx,
+            Collection::Budgets,
+            id,
+            &stamp,
+            vec![(TOMBSTONE_FIELD, json!(true))],
+            now,
         )?;
         tx.execute(
             "DELETE FROM budget_period_totals WHERE budget_id = ?1",

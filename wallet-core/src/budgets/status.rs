@@ -6,7 +6,9 @@
 //! the status is built. Alerts are recorded in `alerts_sent`, a grow-only set
 //! keyed by (budget, period start, alert key), in the same transaction as the
 //! write that caused them, so a crash cannot lose or repeat one and sync can
-//! merge the set across devices by union.
+//! merge the set across devices by union: each new row is queued for the bank
+//! in that same transaction, and the rows other devices sent arrive through
+//! `replica::apply_remote`, so an alert sent anywhere never fires here.
 
 use std::collections::HashMap;
 
@@ -280,7 +282,9 @@ pub(crate) fn evaluate(
         let mut newly = Vec::new();
         for t in &crossed {
             let alert = threshold_alert(&s, *t, now_ms);
-            if mark.execute(params![id, period, format!("t{t}"), now_ms, alert.message])? == 1 {
+            let key = format!("t{t}");
+            if mark.execute(params![id, period, key, now_ms, alert.message])? == 1 {
+                crate::replica::enqueue_alert_sent(tx, id, &period, &key, now_ms)?;
                 newly.push(alert);
             }
         }
@@ -291,6 +295,7 @@ pub(crate) fn evaluate(
         if let (Some(f), false) = (&s.forecast, exceeded) {
             let alert = forecast_alert(&s, f, now_ms);
             if mark.execute(params![id, period, "forecast", now_ms, alert.message])? == 1 {
+                crate::replica::enqueue_alert_sent(tx, id, &period, "forecast", now_ms)?;
                 alerts.push(alert);
             }
         }
