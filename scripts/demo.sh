@@ -1,83 +1,92 @@
 #!/usr/bin/env bash
-# The customer journey, as far as it is built: cards, tap to pay, QR,
-# budgets with alerts, balances and insights. Sync with the bank is to come.
+# The customer journey, end to end: a local bank (billfold-server on SQLite),
+# a wallet that enrolls, gets a token for its card, pays a scanned merchant
+# code, taps at a terminal (billfold-pos) with the bank authorising, crosses
+# a budget threshold, taps and shows a payment code while the bank is down,
+# then syncs when it is back.
 set -euo pipefail
 
 BIN=${BIN:-target/debug}
-HOME_DIR=${DEMO_HOME:-$(pwd)/.demo}
-rm -rf "$HOME_DIR"
-export BILLFOLD_HOME="$HOME_DIR" BILLFOLD_PASSPHRASE=${BILLFOLD_PASSPHRASE:-"correct horse battery staple"}
+DEMO=${DEMO_HOME:-$(pwd)/.demo}
+PORT=${DEMO_PORT:-18787}
+BANK=http://127.0.0.1:$PORT
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+export BILLFOLD_HOME="$DEMO/wallet" BILLFOLD_PASSPHRASE=${BILLFOLD_PASSPHRASE:-"correct horse battery staple"}
 bf() { "$BIN/billfold" "$@"; }
+pos() { "$BIN/billfold-pos" --card-cmd "$BIN/billfold hce --stdio" --server "$BANK" \
+  --terminal-key "$DEMO/terminal.key" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "Create a wallet (Argon2id-protected data key)"
+SERVER_PID=
+start_bank() {
+  "$BIN/billfold-server" --listen "127.0.0.1:$PORT" --data-dir "$DEMO/bank" >>"$DEMO/bank.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    if curl -fsS "$BANK/v1/health" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "the bank did not start; see $DEMO/bank.log" >&2
+  exit 1
+}
+stop_bank() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  SERVER_PID=
+}
+trap stop_bank EXIT
+
+step "1. Start the bank: billfold-server with SQLite in $DEMO/bank"
+start_bank
+curl -fsS "$BANK/v1/health"; echo
+
+step "2. Create a wallet, add a card, enroll with the bank: the card gets a token and single-use keys"
 bf init
-
-step "Add three cards (numbers are checked with Luhn; the network comes from the BIN)"
-bf card add --pan "4111 1111 1111 1111" --expiry 12/29 --name "Ada Lovelace" --nickname "Everyday"
-bf card add --pan 5555555555554444 --expiry 08/28 --name "Ada Lovelace" --nickname "Travel"
-bf card add --pan 378282246310005 --expiry 03/30 --name "Ada Lovelace" --nickname "Business"
-
-step "List them: never more than the BIN and the last four"
-bf card list
-
-step "Freeze the travel card, and make the business card the one taps pay with"
-bf card freeze travel
-bf card default business
-bf card list
-
-step "Mistakes get clear, typed errors (and never echo the number)"
-bf --json card add --pan 4111111111111112 --expiry 12/29 --name "Ada Lovelace" || true
-bf --json card add --pan 4111111111111111 --expiry 12/29 --name "Ada Lovelace" || true
-BILLFOLD_PASSPHRASE="wrong passphrase" bf --json card list || true
-
-step "On disk, the card numbers exist only encrypted"
-if grep -c 4111111111111111 "$HOME_DIR"/wallet.db* >/dev/null 2>&1; then
+bf card add --pan "4111 1111 1111 1111" --expiry 12/29 --name "Ada Lovelace" --nickname Everyday
+bf enroll --server "$BANK" --name "Ada's phone"
+bf token status
+if grep -c 4111111111111111 "$BILLFOLD_HOME"/wallet.db* >/dev/null 2>&1; then
   echo "FOUND A PLAINTEXT CARD NUMBER" >&2; exit 1
-else
-  echo "grep finds no card number in $(ls "$HOME_DIR" | tr '\n' ' ')"
 fi
+echo "(grep finds no card number in the wallet's files: it is stored encrypted)"
 
-step "Tap to pay: a test token for the tap card, from an in-process issuer"
-IMK=0123456789ABCDEFFEDCBA9876543210
-bf token provision-test --issuer-master-key $IMK --pan 4761739001010010 --psn 1 --keys 6 --profile aes
-bf token status
+step "3. The balance, from the bank"
+bf balance
 
-step "A terminal (billfold-pos) drives the phone's card application (billfold hce --stdio)"
-"$BIN/billfold-pos" --card-cmd "$BIN/billfold hce --stdio" --amount 12.34 --currency EUR \
-  --merchant "CORNER SHOP PARIS" --mcc 5411 --issuer-master-key $IMK
+step "4. Scan and pay: a merchant's QR code is written to PNG, scanned back, and paid through the bank"
+bf qr make --merchant-name "Kopi Corner" --city Paris --country FR --currency EUR \
+  --amount 4.80 --mcc 5814 --account FR7630006000011234567890189 --out "$DEMO/merchant.png"
+bf qr scan "$DEMO/merchant.png" | head -12
+bf pay --image "$DEMO/merchant.png"
 
-step "The tap is a pending entry (category from the MCC), and one key fewer is left"
-bf tx list
-bf token status
+step "5. Tap to pay at a terminal: billfold-pos drives the phone's card (billfold hce --stdio), the bank authorises"
+bf budget create --name Groceries --limit "100.00 EUR" --category food --period monthly:1 --tz Europe/Paris
+pos --amount 62.40 --currency EUR --merchant "MARCHE BIO PARIS" --mcc 5411 | tail -4
+bf sync
 
-step "A frozen card declines at the terminal, and says why"
-bf card freeze business
-"$BIN/billfold-pos" --card-cmd "$BIN/billfold hce --stdio" --amount 5.00 --currency EUR \
-  --issuer-master-key $IMK | tail -3 || true
-bf card unfreeze business
-
-step "The token number and its keys exist only encrypted too"
-if grep -c 4761739001010010 "$HOME_DIR"/wallet.db* >/dev/null 2>&1; then
-  echo "FOUND A PLAINTEXT TOKEN NUMBER" >&2; exit 1
-else
-  echo "grep finds no token number in $(ls "$HOME_DIR" | tr '\n' ' ')"
-fi
-
-step "Scan and pay: a merchant's QR code is written to PNG, scanned back and parsed"
-bf qr make --merchant-name "Kopi Corner" --city Singapore --country SG --currency SGD \
-  --amount 4.80 --mcc 5814 --account 201912345K --out "$HOME_DIR/merchant.png"
-bf qr scan "$HOME_DIR/merchant.png"
-
-step "A budget: groceries in Paris time, alerts at 50/80/100%"
-bf budget create --name Groceries --limit "50.00 EUR" --category food --period monthly:1 --tz Europe/Paris
-
-step "A grocery purchase takes the budget past 80%, and the alert is printed"
-bf tx add --amount "30.00 EUR" --merchant "Green Grocer" --mcc 5411
+step "6. Another grocery tap takes the Groceries budget past 80%: the alert is printed"
+pos --amount 21.30 --currency EUR --merchant "MARCHE BIO PARIS" --mcc 5411 | tail -1
 bf budget status
 
-step "Balances, insights and a spending chart"
+step "7. The bank goes down. The terminal accepts a tap for deferred authorization; the phone holds it as pending"
+stop_bank
+pos --amount 7.90 --currency EUR --merchant "BOULANGERIE" --mcc 5462 \
+  --offline-queue "$DEMO/terminal-queue.json" | tail -2
+bf tx list | head -4
 bf balance
-bf insights --months 3 --currency EUR --chart "$HOME_DIR/spending.svg"
+echo "Paying a merchant code needs the bank, and says so:"
+bf pay --image "$DEMO/merchant.png" || true
 
-printf '\nNot in this demo yet: enrolment with the bank server, sync, and the offline journey (issue 7).\n'
+step "8. The consumer-presented code: made offline from a single-use key, for the merchant to scan"
+bf pay-code --amount "3.20 EUR" --out "$DEMO/pay-code.png"
+
+step "9. The bank is back: the terminal submits its queue, and the wallet syncs"
+start_bank
+"$BIN/billfold-pos" --server "$BANK" --terminal-key "$DEMO/terminal.key" \
+  --submit-queue "$DEMO/terminal-queue.json"
+bf sync
+
+step "10. Final balances, insights and a spending chart"
+bf balance
+bf tx list | head -8
+bf insights --months 3 --currency EUR --chart "$DEMO/spending.svg"
+echo "Spending chart: $DEMO/spending.svg; bank log: $DEMO/bank.log"

@@ -25,6 +25,11 @@ pub enum CardCommand {
         #[arg(long)]
         nickname: Option<OsString>,
     },
+    /// Register a card with the bank (enrolled wallets do this on `add`):
+    /// the bank issues its payment token and single-use keys.
+    Register {
+        card: OsString,
+    },
     /// List cards, masked.
     List,
     /// Freeze a card: taps and payments with it are declined.
@@ -58,7 +63,48 @@ pub fn run(cmd: CardCommand, home: Option<&Path>, out: &Out) -> Result<(), Error
                 cardholder_name: text("cardholder name", name)?,
                 nickname: nickname.map(|n| text("nickname", n)).transpose()?,
             })?;
-            out.print(&card, || format!("Added {}", line(&card)));
+            // An enrolled wallet registers the card with the bank at once;
+            // if the bank cannot be reached the card stays, unregistered.
+            let token =
+                if wallet.enrollment()?.is_some() {
+                    Some(wallet.register_card(&card.id).map_err(|e| {
+                        Error::InvalidText {
+                    field: "card",
+                    reason: match e {
+                        Error::Offline | Error::BankUnavailable(_) => {
+                            "added, but the bank could not be reached; run `billfold card register`"
+                        }
+                        _ => "added, but the bank refused to issue a token for it",
+                    },
+                }
+                    })?)
+                } else {
+                    None
+                };
+            // The card's own fields, plus the token when one was issued.
+            let mut shown = serde_json::to_value(&card).unwrap_or_default();
+            if let (Some(map), Some(t)) = (shown.as_object_mut(), &token) {
+                map.insert("token".into(), serde_json::to_value(t).unwrap_or_default());
+            }
+            out.print(&shown, || {
+                let mut s = format!("Added {}", line(&card));
+                if let Some(t) = &token {
+                    s.push_str(&format!(
+                        "\nThe bank issued token {} with {} single-use keys",
+                        t.masked_pan, t.keys.remaining
+                    ));
+                }
+                s
+            });
+        }
+        CardCommand::Register { card } => {
+            let token = wallet.register_card(&resolve(&wallet, card)?)?;
+            out.print(&token, || {
+                format!(
+                    "The bank issued token {} with {} single-use keys",
+                    token.masked_pan, token.keys.remaining
+                )
+            });
         }
         CardCommand::List => {
             let cards = wallet.list_cards()?;

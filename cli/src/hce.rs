@@ -30,6 +30,7 @@ pub fn run(stdio: bool, home: Option<&Path>, out: &Out) -> Result<(), Error> {
     // Opened once for the whole session: the passphrase's key derivation
     // must not sit between the reader's commands.
     let wallet = open(home)?;
+    crate::session::print_alerts(&wallet);
     // Taps a crashed earlier session answered but never settled.
     let _ = wallet.settle_taps();
 

@@ -3,6 +3,7 @@
 //! programs. Errors go to stderr with a non-zero exit; with `--json` they
 //! have the shape `{"error":{"code":...,"message":...}}`.
 
+mod bank;
 mod budgets;
 mod cards;
 mod hce;
@@ -38,6 +39,46 @@ struct Cli {
 enum Command {
     /// Create a wallet in --home.
     Init,
+    /// Register this wallet with a bank (once); cards get tokens and keys.
+    Enroll {
+        /// The bank's address: https, or http to loopback in development.
+        #[arg(long, value_name = "URL")]
+        server: OsString,
+        /// What the bank calls this device.
+        #[arg(long, default_value = "billfold cli")]
+        name: OsString,
+        /// Join the account of an enrolled device (from its `link-code`).
+        #[arg(long)]
+        link_code: Option<OsString>,
+    },
+    /// A one-time code to enroll another device into this account.
+    LinkCode,
+    /// Show a consumer-presented payment code for the merchant to scan
+    /// (works offline: a single-use key signs the amount).
+    PayCode {
+        /// e.g. "12.50 EUR".
+        #[arg(long)]
+        amount: OsString,
+        /// Also write the code to this .png or .svg file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Send pending operations to the bank and fetch what is new.
+    Sync,
+    /// Pay a merchant-presented QR code through the bank (needs a connection).
+    Pay {
+        /// The code's payload; or give --image.
+        payload: Option<OsString>,
+        /// A photo or screenshot of the code (PNG or JPEG).
+        #[arg(long, value_name = "FILE")]
+        image: Option<PathBuf>,
+        /// For codes that leave the amount to the customer.
+        #[arg(long)]
+        amount: Option<OsString>,
+        /// For codes that prompt for a tip.
+        #[arg(long)]
+        tip: Option<OsString>,
+    },
     /// Payment tokens for tapping: provision a test token, list, key status.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -125,6 +166,31 @@ fn main() -> ExitCode {
     let out = Out { json: cli.json };
     let result = match cli.command {
         Command::Init => session::init(cli.home.as_deref(), &out),
+        Command::Enroll {
+            server,
+            name,
+            link_code,
+        } => bank::enroll(server, name, link_code, cli.home.as_deref(), &out),
+        Command::LinkCode => bank::link_code(cli.home.as_deref(), &out),
+        Command::PayCode { amount, out: file } => {
+            bank::pay_code(amount, file, cli.home.as_deref(), &out)
+        }
+        Command::Sync => bank::sync(cli.home.as_deref(), &out),
+        Command::Pay {
+            payload,
+            image,
+            amount,
+            tip,
+        } => bank::pay(
+            bank::PayArgs {
+                payload,
+                image,
+                amount,
+                tip,
+            },
+            cli.home.as_deref(),
+            &out,
+        ),
         Command::Card(cmd) => cards::run(cmd, cli.home.as_deref(), &out),
         Command::Qr(cmd) => qr::run(cmd, &out),
         Command::Token(cmd) => token::run(cmd, cli.home.as_deref(), &out),

@@ -63,3 +63,17 @@ pub fn text(field: &'static str, value: OsString) -> Result<String, Error> {
         reason: "it is not valid UTF-8",
     })
 }
+
+/// Prints budget alerts on stderr as the wallet delivers them, for
+/// commands whose result is not the alert itself (a payment, a tap).
+struct AlertPrinter;
+
+impl wallet_core::AlertListener for AlertPrinter {
+    fn on_alert(&self, alert: wallet_core::Alert) {
+        eprintln!("ALERT: {}", alert.message);
+    }
+}
+
+pub fn print_alerts(wallet: &Wallet) {
+    wallet.set_alert_listener(Arc::new(AlertPrinter));
+}

@@ -18,13 +18,8 @@ use support::integrity;
 const PASSPHRASE: &str = "crash loop passphrase";
 
 fn billfold(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_billfold"));
-    c.arg("--home")
-        .arg(home)
-        .arg("--json")
-        .env("BILLFOLD_PASSPHRASE", PASSPHRASE)
-        .env_remove("BILLFOLD_HOME")
-        .stdin(Stdio::null());
+    let mut c = support::billfold_at(home, PASSPHRASE);
+    c.arg("--json");
     c
 }
 

@@ -2,6 +2,8 @@
 //! list|status`, `billfold hce --stdio` driven by `billfold-pos`, for both
 //! profiles, the declines, and the stdio protocol's handling of bad lines.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -13,13 +15,7 @@ const IMK: &str = "0123456789ABCDEFFEDCBA9876543210";
 const TOKEN_PAN: &str = "4761739001010010";
 
 fn billfold(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_billfold"));
-    c.arg("--home")
-        .arg(home)
-        .env("BILLFOLD_PASSPHRASE", PASSPHRASE)
-        .env_remove("BILLFOLD_HOME")
-        .stdin(Stdio::null());
-    c
+    support::billfold_at(home, PASSPHRASE)
 }
 
 fn ok(mut c: Command) -> Output {

@@ -29,13 +29,7 @@ const IMK_HEX: &str = "0123456789ABCDEFFEDCBA9876543210";
 const TOKEN_PAN: &str = "4761739001010010";
 
 fn billfold(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_billfold"));
-    c.arg("--home")
-        .arg(home)
-        .env("BILLFOLD_PASSPHRASE", PASSPHRASE)
-        .env_remove("BILLFOLD_HOME")
-        .stdin(Stdio::null());
-    c
+    support::billfold_at(home, PASSPHRASE)
 }
 
 fn run_ok(mut c: Command) {

@@ -156,14 +156,52 @@ impl Wallet {
         self.set_frozen(id, false)
     }
 
+    /// Freezing is local at once (taps decline) and, for a card the bank
+    /// knows, an outbox operation in the same transaction, so the bank
+    /// declines the card's payments from any terminal too.
     fn set_frozen(&self, id: &str, frozen: bool) -> Result<Card> {
         self.keys()?;
-        let n = self.conn().execute(
-            "UPDATE cards SET frozen = ?2 WHERE id = ?1",
-            params![id, frozen],
-        )?;
-        if n == 0 {
-            return Err(Error::CardNotFound);
+        let now = self.now_ms();
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let bank_id: Option<Option<String>> = tx
+                .query_row("SELECT bank_card_id FROM cards WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let bank_id = bank_id.ok_or(Error::CardNotFound)?;
+            tx.execute(
+                "UPDATE cards SET frozen = ?2 WHERE id = ?1",
+                params![id, frozen],
+            )?;
+            if let Some(bank_id) = bank_id {
+                let op = billfold_protocol::Op::CardStatus(billfold_protocol::CardStatusChange {
+                    card_id: bank_id.clone(),
+                    status: if frozen {
+                        billfold_protocol::CardStatus::Frozen
+                    } else {
+                        billfold_protocol::CardStatus::Active
+                    },
+                });
+                let payload = serde_json::to_string(&op)
+                    .map_err(|_| Error::Corrupt("a card operation could not be encoded"))?;
+                let seq: i64 =
+                    tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM outbox", [], |r| {
+                        r.get(0)
+                    })?;
+                tx.execute(
+                    "INSERT INTO outbox (idempotency_key, kind, payload, created_ms)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        format!("card:{bank_id}:{now}:{seq}"),
+                        op.kind(),
+                        payload,
+                        now
+                    ],
+                )?;
+            }
+            tx.commit()?;
         }
         self.card(id)
     }

@@ -261,6 +261,125 @@ pub const MIGRATIONS: &[&str] = &[
         payload         TEXT NOT NULL,
         created_ms      INTEGER NOT NULL
     );",
+    // Sync with the bank (issue 7).
+    //
+    // One enrollment per wallet: the device's Ed25519 key (PKCS#8) is sealed
+    // like any secret. `cursor` is the bank's feed position of the last pull
+    // applied, written in the pull's own transaction. Outbox rows stay until
+    // the bank answers for them (applied, duplicate or rejected); `attempts`
+    // and `last_error` are what the app shows for a stuck operation. Local
+    // cards learn the bank's card id when the bank provisions them.
+    "CREATE TABLE sync_state (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        server_url    TEXT NOT NULL,
+        device_id     TEXT NOT NULL,
+        account_id    TEXT NOT NULL,
+        currency      TEXT NOT NULL,
+        device_key_ct BLOB NOT NULL,
+        cursor        INTEGER NOT NULL DEFAULT 0,
+        posted_minor  INTEGER,
+        last_sync_ms  INTEGER,
+        enrolled_ms   INTEGER NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+    ALTER TABLE cards ADD COLUMN bank_card_id TEXT;
+    CREATE UNIQUE INDEX cards_bank_id ON cards (bank_card_id) WHERE bank_card_id IS NOT NULL;
+    CREATE TABLE sync_rejections (
+        idempotency_key TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        code            TEXT NOT NULL,
+        message         TEXT NOT NULL,
+        at_ms           INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+    // Per-field clocks for sync's merge of user-editable data (see
+    // `replica`).
+    //
+    // `replica_fields` is this device's copy of the bank's `records`: one
+    // last-writer-wins register per (collection, record, field), holding
+    // the winning JSON value and its HLC as numbers (the text form in
+    // `updated_hlc` cannot order counters wider than five digits). The
+    // budgets, categories and category_overrides rows are built from these
+    // registers. Existing user rows get registers stamped with their row's
+    // `updated_hlc` (seed rows, stamped "0", are the same on every device
+    // and get none), and each such record is queued for the bank once, so
+    // a device linked later learns the budgets and categories made before
+    // sync existed.
+    "CREATE TABLE replica_fields (
+        collection  TEXT NOT NULL CHECK (collection IN ('budgets', 'categories', 'notes')),
+        record_id   TEXT NOT NULL,
+        field       TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        hlc_ms      INTEGER NOT NULL,
+        hlc_counter INTEGER NOT NULL,
+        hlc_node    TEXT NOT NULL,
+        PRIMARY KEY (collection, record_id, field)
+    ) WITHOUT ROWID;
+    INSERT INTO replica_fields (collection, record_id, field, value, hlc_ms, hlc_counter, hlc_node)
+    SELECT 'budgets', b.id, f.field,
+        CASE f.field
+            WHEN 'name' THEN json_quote(b.name)
+            WHEN 'category' THEN json_quote(b.category_id)
+            WHEN 'currency' THEN json_quote(b.currency)
+            WHEN 'period' THEN json_quote(b.period)
+            WHEN 'time_zone' THEN json_quote(b.time_zone)
+            WHEN 'rollover' THEN json_quote(b.rollover)
+            WHEN 'thresholds' THEN '[' || b.thresholds || ']'
+            WHEN 'starts_on' THEN json_quote(b.starts_on)
+            WHEN 'created_ms' THEN CAST(b.created_ms AS TEXT)
+            ELSE CASE WHEN b.deleted THEN 'true' ELSE 'false' END
+        END,
+        CAST(substr(b.updated_hlc, 1, 13) AS INTEGER),
+        CAST(substr(b.updated_hlc, 15, 5) AS INTEGER),
+        substr(b.updated_hlc, 21)
+    FROM budgets b,
+        (SELECT 'name' AS field UNION ALL SELECT 'category' UNION ALL SELECT 'currency'
+         UNION ALL SELECT 'period' UNION ALL SELECT 'time_zone' UNION ALL SELECT 'rollover'
+         UNION ALL SELECT 'thresholds' UNION ALL SELECT 'starts_on'
+         UNION ALL SELECT 'created_ms' UNION ALL SELECT '_deleted') f
+    WHERE length(b.updated_hlc) > 20;
+    INSERT INTO replica_fields (collection, record_id, field, value, hlc_ms, hlc_counter, hlc_node)
+    SELECT 'budgets', budget_id, 'limit_' || replace(effective_from, '-', ''),
+        CAST(limit_minor AS TEXT),
+        CAST(substr(updated_hlc, 1, 13) AS INTEGER),
+        CAST(substr(updated_hlc, 15, 5) AS INTEGER),
+        substr(updated_hlc, 21)
+    FROM budget_limits
+    WHERE length(updated_hlc) > 20;
+    INSERT INTO replica_fields (collection, record_id, field, value, hlc_ms, hlc_counter, hlc_node)
+    SELECT 'categories', c.id, f.field,
+        CASE f.field
+            WHEN 'name' THEN json_quote(c.name)
+            WHEN 'parent' THEN json_quote(c.parent_id)
+            WHEN 'merged_into' THEN json_quote(c.merged_into)
+            ELSE CASE WHEN c.deleted THEN 'true' ELSE 'false' END
+        END,
+        CAST(substr(c.updated_hlc, 1, 13) AS INTEGER),
+        CAST(substr(c.updated_hlc, 15, 5) AS INTEGER),
+        substr(c.updated_hlc, 21)
+    FROM categories c,
+        (SELECT 'name' AS field UNION ALL SELECT 'parent' UNION ALL SELECT 'merged_into'
+         UNION ALL SELECT '_deleted') f
+    WHERE length(c.updated_hlc) > 20;
+    INSERT INTO replica_fields (collection, record_id, field, value, hlc_ms, hlc_counter, hlc_node)
+    SELECT 'notes', entry_id, 'category',
+        CASE WHEN deleted THEN 'null' ELSE json_quote(category_id) END,
+        CAST(substr(updated_hlc, 1, 13) AS INTEGER),
+        CAST(substr(updated_hlc, 15, 5) AS INTEGER),
+        substr(updated_hlc, 21)
+    FROM category_overrides
+    WHERE length(updated_hlc) > 20;
+    INSERT INTO outbox (idempotency_key, kind, payload, created_ms)
+    SELECT 'rec:' || substr(collection, 1, 1) || ':' || record_id || ':'
+            || (SELECT device FROM hlc_state WHERE id = 1) || ':v5',
+        'record_update',
+        json_object('type', 'record_update', 'collection', collection, 'record_id', record_id,
+            'fields', json_group_object(field, json_object('value', json(value),
+                'hlc', json_object('wall_ms', hlc_ms, 'counter', hlc_counter, 'node', hlc_node)))),
+        CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    FROM replica_fields
+    GROUP BY collection, record_id
+    ORDER BY CASE collection WHEN 'categories' THEN 0 WHEN 'budgets' THEN 1 ELSE 2 END, record_id;",
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

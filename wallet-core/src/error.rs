@@ -130,6 +130,26 @@ pub enum Error {
     InvalidToken(&'static str),
     #[error("{0}")]
     TokenService(String),
+    // Sync with the bank (issue 7).
+    #[error("this wallet is not enrolled with a bank yet")]
+    NotEnrolled,
+    #[error("this wallet is already enrolled with a bank")]
+    AlreadyEnrolled,
+    #[error("the bank address is not allowed: {0}")]
+    InsecureUrl(&'static str),
+    #[error("the bank cannot be reached; nothing was sent (you are offline)")]
+    Offline,
+    #[error("the bank did not answer in time or failed ({0}); it will be retried")]
+    BankUnavailable(String),
+    /// The bank refused the request; `code` is the bank's stable code.
+    #[error("the bank refused: {message}")]
+    BankRefused { code: String, message: String },
+    #[error("the bank sent an answer that cannot be read: {0}")]
+    BankProtocol(&'static str),
+    #[error("the payment was declined: {0}")]
+    PaymentDeclined(String),
+    #[error("the bank has not confirmed the payment yet; it will be settled at the next sync and never charged twice")]
+    PaymentUnconfirmed,
 }
 
 impl Error {
@@ -178,6 +198,15 @@ impl Error {
             Error::TokenNotFound => "token_not_found",
             Error::InvalidToken(_) => "invalid_token",
             Error::TokenService(_) => "token_service",
+            Error::NotEnrolled => "not_enrolled",
+            Error::AlreadyEnrolled => "already_enrolled",
+            Error::InsecureUrl(_) => "insecure_url",
+            Error::Offline => "offline",
+            Error::BankUnavailable(_) => "bank_unavailable",
+            Error::BankRefused { .. } => "bank_refused",
+            Error::BankProtocol(_) => "bank_protocol",
+            Error::PaymentDeclined(_) => "payment_declined",
+            Error::PaymentUnconfirmed => "payment_unconfirmed",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod card;
 mod cards;
 pub mod categories;
 pub mod clock;
+mod consumer_code;
 mod db;
 pub mod error;
 mod hlc;
@@ -21,6 +22,8 @@ pub mod insights;
 pub mod ledger;
 pub mod money;
 pub mod qr;
+pub mod replica;
+pub mod sync;
 pub mod tap;
 mod time;
 pub mod tokens;
@@ -34,6 +37,7 @@ pub use budgets::{
 pub use card::{Expiry, Network, Pan};
 pub use cards::{Card, NewCard};
 pub use categories::Category;
+pub use consumer_code::ConsumerPaymentCode;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, PanProblem, Result};
 pub use import::{ImportFormat, ImportOptions};
@@ -45,6 +49,10 @@ pub use ledger::{
     HistoryQuery, LedgerEntry, NewBill, PendingEntry, Recorded, ScheduledBill,
 };
 pub use money::{Currency, Money};
+pub use sync::{
+    BankTokenService, Enrollment, LinkCode, NetworkConfig, QrPayment, RetryPolicy, SyncListener,
+    SyncProgress, SyncReport,
+};
 pub use tap::{DeactivationReason, TapDeclineReason, TapRecord, TapReport};
 pub use tokens::{
     KeyBatch, ProvisionRequest, ProvisionedToken, TestTokenConfig, TestTokenService, TokenInfo,

@@ -211,12 +211,12 @@ impl TapSlot {
 }
 
 /// What the key-use transaction wrote, to check against the card's answer.
-struct RecordedTap {
-    id: String,
-    atc: u16,
-    ac: [u8; 8],
-    iad: Vec<u8>,
-    card_id: String,
+pub(crate) struct RecordedTap {
+    pub(crate) id: String,
+    pub(crate) atc: u16,
+    pub(crate) ac: [u8; 8],
+    pub(crate) iad: Vec<u8>,
+    pub(crate) card_id: String,
 }
 
 /// The wallet as the card application's backend for one APDU.
@@ -298,7 +298,6 @@ impl Wallet {
         struct Row {
             seq: i64,
             id: String,
-            card_id: String,
             amount_minor: i64,
             currency: u16,
             txn_type: u8,
@@ -309,20 +308,19 @@ impl Wallet {
         let rows: Vec<Row> = {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, id, card_id, amount_minor, currency, txn_type, mcc, merchant, created_ms
+                "SELECT seq, id, amount_minor, currency, txn_type, mcc, merchant, created_ms
                  FROM taps WHERE state = 'answered' ORDER BY seq",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Row {
                     seq: r.get(0)?,
                     id: r.get(1)?,
-                    card_id: r.get(2)?,
-                    amount_minor: r.get(3)?,
-                    currency: r.get(4)?,
-                    txn_type: r.get(5)?,
-                    mcc: r.get(6)?,
-                    merchant: r.get(7)?,
-                    created_ms: r.get(8)?,
+                    amount_minor: r.get(2)?,
+                    currency: r.get(3)?,
+                    txn_type: r.get(4)?,
+                    mcc: r.get(5)?,
+                    merchant: r.get(6)?,
+                    created_ms: r.get(7)?,
                 })
             })?;
             rows.collect::<rusqlite::Result<_>>()?
@@ -334,7 +332,7 @@ impl Wallet {
             if let Ok(currency) = Currency::from_numeric(row.currency) {
                 let entry = PendingEntry {
                     idempotency_key: row.id.clone(),
-                    account: row.card_id.clone(),
+                    account: crate::ledger::MAIN_ACCOUNT.to_string(),
                     // 20 is a refund; purchases, cash and cashback are debits.
                     kind: if row.txn_type == 0x20 {
                         EntryKind::Refund
@@ -481,7 +479,7 @@ impl Wallet {
     /// the card is not frozen, deletes the key, advances the ATC, and
     /// records the tap and its outbox operation. Returns only after the
     /// commit.
-    fn use_key(
+    pub(crate) fn use_key(
         &self,
         keys: &Keys,
         token: &Token,

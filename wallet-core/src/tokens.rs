@@ -256,6 +256,36 @@ fn token_problem(e: emv::card::TokenError) -> Error {
     })
 }
 
+/// Stores a batch for a token inside the caller's transaction; `make`
+/// builds the batch once the token's profile is known (sync receives raw
+/// key bytes). Returns how many keys were added.
+pub(crate) fn add_keys_in(
+    tx: &Transaction<'_>,
+    keys: &Keys,
+    token_id: &str,
+    make: impl FnOnce(Profile) -> Result<KeyBatch>,
+) -> Result<u32> {
+    let row: Option<(String, u32, u32)> = tx
+        .query_row(
+            "SELECT profile, next_atc, provisioned_until FROM tokens WHERE id = ?1",
+            [token_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (profile, next_atc, until) = row.ok_or(Error::TokenNotFound)?;
+    let profile = profile_from(&profile)?;
+    let batch = make(profile)?;
+    if batch.token_id != token_id {
+        return Err(Error::InvalidToken("its keys belong to another token"));
+    }
+    let (stored, end) = insert_keys(tx, keys, token_id, profile, next_atc, &batch)?;
+    tx.execute(
+        "UPDATE tokens SET provisioned_until = ?2 WHERE id = ?1",
+        params![token_id, until.max(end)],
+    )?;
+    Ok(stored)
+}
+
 /// Seals and inserts `keys` for ATCs `first_atc..`, skipping ATCs below
 /// `next_atc` (already spent or skipped) and ATCs already held. Returns how
 /// many were stored and the new `provisioned_until`.
@@ -523,20 +553,7 @@ impl Wallet {
         let keys = self.keys()?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<(String, u32, u32)> = tx
-            .query_row(
-                "SELECT profile, next_atc, provisioned_until FROM tokens WHERE id = ?1",
-                [batch.token_id.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (profile, next_atc, until) = row.ok_or(Error::TokenNotFound)?;
-        let profile = profile_from(&profile)?;
-        let (stored, end) = insert_keys(&tx, &keys, &batch.token_id, profile, next_atc, batch)?;
-        tx.execute(
-            "UPDATE tokens SET provisioned_until = ?2 WHERE id = ?1",
-            params![batch.token_id, until.max(end)],
-        )?;
+        let stored = add_keys_in(&tx, &keys, &batch.token_id, |_| Ok(batch.clone()))?;
         tx.commit()?;
         Ok(stored)
     }

@@ -22,6 +22,8 @@ pub struct Wallet {
     pub(crate) alert_listener: crate::alerts::ListenerSlot,
     /// The HCE card application's session (see `tap`).
     pub(crate) tap: crate::tap::TapSlot,
+    /// The bank link (see `sync`).
+    pub(crate) sync: crate::sync::SyncSlot,
 }
 
 impl Wallet {
@@ -62,6 +64,7 @@ impl Wallet {
             db_path,
             alert_listener: Default::default(),
             tap: Default::default(),
+            sync: Default::default(),
         })
     }
 
@@ -86,6 +89,7 @@ impl Wallet {
             db_path,
             alert_listener: Default::default(),
             tap: Default::default(),
+            sync: Default::default(),
         })
     }
 

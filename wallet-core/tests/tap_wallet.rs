@@ -97,7 +97,7 @@ fn full_transaction_for_both_profiles() {
         assert_eq!(e.amount.to_string(), "-42.50 EUR");
         assert_eq!(e.merchant.as_deref(), Some("CAFE DE FLORE PARIS"));
         assert_eq!(e.category, "food.restaurants");
-        assert_eq!(e.account, f.card_id);
+        assert_eq!(e.account, wallet_core::ledger::MAIN_ACCOUNT);
         assert_eq!(e.idempotency_key.as_deref(), Some(key.as_str()));
         assert_eq!(recorder.entries.lock().unwrap().len(), 1, "listener told");
         assert_eq!(f.wallet.taps().unwrap()[0].state, "settled");

@@ -45,3 +45,55 @@ pub fn integrity(home: &Path) -> String {
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap()
 }
+
+/// `billfold --home HOME` with `passphrase` in the environment and no
+/// terminal, as the CLI tests run it.
+pub fn billfold_at(home: &Path, passphrase: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_billfold"));
+    c.arg("--home")
+        .arg(home)
+        .env("BILLFOLD_PASSPHRASE", passphrase)
+        .env_remove("BILLFOLD_HOME")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// The bank, in-process on loopback, with SQLite in a temporary directory.
+pub struct InProcessBank {
+    pub rt: tokio::runtime::Runtime,
+    server: Option<billfold_server::Server>,
+    _data: tempfile::TempDir,
+}
+
+impl InProcessBank {
+    pub fn start() -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let cfg = billfold_server::Config::for_tests(billfold_server::Storage::Sqlite {
+            data_dir: data.path().to_path_buf(),
+        });
+        let server = rt
+            .block_on(billfold_server::start(
+                cfg,
+                std::sync::Arc::new(billfold_server::SystemClock),
+            ))
+            .unwrap();
+        InProcessBank {
+            rt,
+            server: Some(server),
+            _data: data,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.as_ref().map(|s| s.url()).unwrap_or_default()
+    }
+}
+
+impl Drop for InProcessBank {
+    fn drop(&mut self) {
+        // The server's tasks belong to this runtime: stop them inside it.
+        let server = self.server.take();
+        self.rt.block_on(async { drop(server) });
+    }
+}

@@ -7,9 +7,10 @@
 //! keep the aggregates exact with one code path.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, OptionalExtension, Row, ToSql, Transaction};
 use rust_decimal::Decimal;
 
 use crate::budgets::BudgetScope;
@@ -46,11 +47,68 @@ pub(crate) struct StoredRow {
     pub(crate) posted_at_ms: Option<i64>,
 }
 
-pub(crate) const SELECT_ROW: &str =
-    "SELECT id, seq, idempotency_key, bank_id, account, status, kind,
-    amount_minor, currency, orig_minor, orig_currency, fx_rate, fx_source, fx_as_of_ms,
-    merchant, mcc, auto_category, category, note, booked_at_ms, posted_at_ms
-    FROM ledger_entries";
+/// Every column [`StoredRow::from_row`] reads, as a literal so that the
+/// lookups below are literals too (no SQL built per entry of a sync).
+macro_rules! select_row {
+    () => {
+        "SELECT id, seq, idempotency_key, bank_id, account, status, kind,
+        amount_minor, currency, orig_minor, orig_currency, fx_rate, fx_source, fx_as_of_ms,
+        merchant, mcc, auto_category, category, note, booked_at_ms, posted_at_ms
+        FROM ledger_entries"
+    };
+}
+
+pub(crate) const SELECT_ROW: &str = select_row!();
+
+/// The columns both an insert and an update write, in the order
+/// [`StoredRow::write`] binds them (from `?2` on; `?1` is the id). An
+/// insert also writes the idempotency key and `created_ms`; neither
+/// changes afterwards.
+const WRITTEN: [&str; 19] = [
+    "bank_id",
+    "account",
+    "status",
+    "kind",
+    "amount_minor",
+    "currency",
+    "orig_minor",
+    "orig_currency",
+    "fx_rate",
+    "fx_source",
+    "fx_as_of_ms",
+    "merchant",
+    "mcc",
+    "auto_category",
+    "category",
+    "note",
+    "booked_at_ms",
+    "posted_at_ms",
+    "updated_ms",
+];
+
+/// `INSERT ... (id, <WRITTEN>, idempotency_key, created_ms)`: the key is
+/// bound last, and `created_ms` takes `updated_ms`'s value.
+static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let n = WRITTEN.len();
+    let values: Vec<String> = (1..=n + 1).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO ledger_entries (id, {}, idempotency_key, created_ms) VALUES ({}, ?{}, ?{})",
+        WRITTEN.join(", "),
+        values.join(", "),
+        n + 2,
+        n + 1,
+    )
+});
+
+/// `UPDATE ... SET <WRITTEN> WHERE id = ?1`.
+static UPDATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = WRITTEN
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 2))
+        .collect();
+    format!("UPDATE ledger_entries SET {} WHERE id = ?1", set.join(", "))
+});
 
 fn corrupt(_: Error) -> rusqlite::Error {
     rusqlite::Error::InvalidQuery
@@ -95,92 +153,72 @@ impl StoredRow {
 
     pub(crate) fn by_id(tx: &rusqlite::Connection, id: &str) -> Result<Option<Self>> {
         Ok(tx
-            .prepare_cached(&format!("{SELECT_ROW} WHERE id = ?1"))?
+            .prepare_cached(concat!(select_row!(), " WHERE id = ?1"))?
             .query_row([id], Self::from_row)
             .optional()?)
     }
 
     pub(crate) fn by_key(tx: &rusqlite::Connection, key: &str) -> Result<Option<Self>> {
         Ok(tx
-            .prepare_cached(&format!("{SELECT_ROW} WHERE idempotency_key = ?1"))?
+            .prepare_cached(concat!(select_row!(), " WHERE idempotency_key = ?1"))?
             .query_row([key], Self::from_row)
             .optional()?)
     }
 
     pub(crate) fn by_bank_id(tx: &rusqlite::Connection, bank_id: &str) -> Result<Option<Self>> {
         Ok(tx
-            .prepare_cached(&format!("{SELECT_ROW} WHERE bank_id = ?1"))?
+            .prepare_cached(concat!(select_row!(), " WHERE bank_id = ?1"))?
             .query_row([bank_id], Self::from_row)
             .optional()?)
     }
 
     /// Writes a new row; fills in `seq`.
     pub(crate) fn insert(&mut self, tx: &Transaction<'_>, now_ms: i64) -> Result<()> {
-        tx.prepare_cached(
-            "INSERT INTO ledger_entries (id, idempotency_key, bank_id, account, status, kind,
-                amount_minor, currency, orig_minor, orig_currency, fx_rate, fx_source, fx_as_of_ms,
-                merchant, mcc, auto_category, category, note, booked_at_ms, posted_at_ms,
-                created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?21)",
-        )?
-        .execute(params![
-            self.id,
-            self.idempotency_key,
-            self.bank_id,
-            self.account,
-            self.status.as_str(),
-            self.kind.as_str(),
-            self.amount_minor,
-            self.currency.code(),
-            self.orig_minor,
-            self.orig_currency.map(Currency::code),
-            self.fx_rate.map(|r| r.normalize().to_string()),
-            self.fx_source,
-            self.fx_as_of_ms,
-            self.merchant,
-            self.mcc,
-            self.auto_category,
-            self.category,
-            self.note,
-            self.booked_at_ms,
-            self.posted_at_ms,
-            now_ms,
-        ])?;
+        self.write(tx, &INSERT_SQL, Some(&self.idempotency_key), now_ms)?;
         self.seq = tx.last_insert_rowid();
         Ok(())
     }
 
-    /// Rewrites every mutable column of an existing row.
+    /// Rewrites every column of an existing row but its keys.
     pub(crate) fn update(&self, tx: &Transaction<'_>, now_ms: i64) -> Result<()> {
-        tx.prepare_cached(
-            "UPDATE ledger_entries SET bank_id = ?2, status = ?3, kind = ?4, amount_minor = ?5,
-                currency = ?6, orig_minor = ?7, orig_currency = ?8, fx_rate = ?9, fx_source = ?10,
-                fx_as_of_ms = ?11, merchant = ?12, mcc = ?13, auto_category = ?14, category = ?15,
-                note = ?16, booked_at_ms = ?17, posted_at_ms = ?18, updated_ms = ?19
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            self.id,
-            self.bank_id,
-            self.status.as_str(),
-            self.kind.as_str(),
-            self.amount_minor,
-            self.currency.code(),
-            self.orig_minor,
-            self.orig_currency.map(Currency::code),
-            self.fx_rate.map(|r| r.normalize().to_string()),
-            self.fx_source,
-            self.fx_as_of_ms,
-            self.merchant,
-            self.mcc,
-            self.auto_category,
-            self.category,
-            self.note,
-            self.booked_at_ms,
-            self.posted_at_ms,
-            now_ms,
-        ])?;
+        self.write(tx, &UPDATE_SQL, None, now_ms)
+    }
+
+    /// Runs `sql` with `?1` the id, then the [`WRITTEN`] columns, then
+    /// `key` when given.
+    fn write(
+        &self,
+        tx: &Transaction<'_>,
+        sql: &str,
+        key: Option<&Option<String>>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let fx_rate = self.fx_rate.map(|r| r.normalize().to_string());
+        let values: [&dyn ToSql; 20] = [
+            &self.id,
+            &self.bank_id,
+            &self.account,
+            &self.status.as_str(),
+            &self.kind.as_str(),
+            &self.amount_minor,
+            &self.currency.code(),
+            &self.orig_minor,
+            &self.orig_currency.map(Currency::code),
+            &fx_rate,
+            &self.fx_source,
+            &self.fx_as_of_ms,
+            &self.merchant,
+            &self.mcc,
+            &self.auto_category,
+            &self.category,
+            &self.note,
+            &self.booked_at_ms,
+            &self.posted_at_ms,
+            &now_ms,
+        ];
+        let key = key.map(|k| k as &dyn ToSql);
+        tx.prepare_cached(sql)?
+            .execute(params_from_iter(values.iter().copied().chain(key)))?;
         Ok(())
     }
 
@@ -219,8 +257,10 @@ impl StoredRow {
 pub(crate) struct Aggregates {
     scopes: Vec<BudgetScope>,
     fx: FxTable,
-    /// (account, currency) → [posted, pending debits, pending credits].
-    balances: HashMap<(String, Currency), [i64; 3]>,
+    /// (account, currency) → [posted, pending debits, pending credits]. A
+    /// list: a wallet has a handful of accounts, and looking one up by
+    /// `&str` needs no key built per entry.
+    balances: Vec<((String, Currency), [i64; 3])>,
     /// (budget index, period start) → (spent delta, missing-rate delta).
     totals: HashMap<(usize, NaiveDate), (Decimal, i64)>,
     touched: BTreeSet<usize>,
@@ -240,7 +280,7 @@ impl Aggregates {
         Aggregates {
             scopes,
             fx,
-            balances: HashMap::new(),
+            balances: Vec::new(),
             totals: HashMap::new(),
             touched: BTreeSet::new(),
         }
@@ -253,10 +293,16 @@ impl Aggregates {
             EntryStatus::Pending => 2,
             EntryStatus::Reversed => return,
         };
-        let b = self
+        let at = self
             .balances
-            .entry((row.account.clone(), row.currency))
-            .or_default();
+            .iter()
+            .position(|((a, c), _)| *a == row.account && *c == row.currency)
+            .unwrap_or_else(|| {
+                self.balances
+                    .push(((row.account.clone(), row.currency), [0; 3]));
+                self.balances.len() - 1
+            });
+        let b = &mut self.balances[at].1;
         b[slot] += sign * row.amount_minor;
     }
 

@@ -16,6 +16,7 @@
 mod apply;
 mod bills;
 pub(crate) mod fx;
+pub(crate) mod notes;
 mod query;
 mod record;
 
@@ -34,6 +35,11 @@ pub(crate) const MAX_MINOR: i64 = 10_000_000_000_000;
 pub use bills::{NewBill, ScheduledBill};
 pub use fx::FxRate;
 pub use query::{Balance, HistoryPage, HistoryQuery};
+pub(crate) use record::{apply_bank_entries_in, reverse_pending_in};
+
+/// The ledger account of the bank account the wallet's cards draw on: taps,
+/// QR payments and the bank's postings all book here.
+pub const MAIN_ACCOUNT: &str = "main";
 
 /// Where an entry is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

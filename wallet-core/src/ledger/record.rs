@@ -217,107 +217,12 @@ impl Wallet {
         self.keys()?;
         let now = self.now_ms();
         let collect = notify && self.alert_listener.is_set();
-        let mut changed: Vec<LedgerEntry> = Vec::new();
-        let applied = {
+        let (applied, changed) = {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
-            let tree = CategoryTree::load(&tx)?;
-            let mut agg = Aggregates::load(&tx, &tree)?;
-            let mut applied = Applied::default();
-            let mut any_increase = false;
-            let mut accounts = std::collections::HashSet::new();
-            for e in entries {
-                check_key("bank id", &e.bank_id)?;
-                if let Some(k) = &e.idempotency_key {
-                    check_key("idempotency key", k)?;
-                }
-                if let Some(t) = e.posted_at_ms {
-                    check_instant("posting time", t)?;
-                }
-                let mut row = Draft {
-                    account: &e.account,
-                    kind: e.kind,
-                    amount: &e.amount,
-                    original: &e.original,
-                    merchant: e.merchant.as_deref(),
-                    mcc: e.mcc,
-                    category: e.category.as_deref(),
-                    note: e.note.as_deref(),
-                    booked_at_ms: e.booked_at_ms,
-                    lenient_category: true,
-                }
-                .to_row(&tree)?;
-                row.bank_id = Some(e.bank_id.clone());
-                row.status = e.status;
-                row.posted_at_ms = match e.status {
-                    EntryStatus::Pending => None,
-                    _ => Some(e.posted_at_ms.unwrap_or(now)),
-                };
-                let existing = match StoredRow::by_bank_id(&tx, &e.bank_id)? {
-                    Some(old) => Some(old),
-                    None => match &e.idempotency_key {
-                        Some(k) => StoredRow::by_key(&tx, k)?.filter(|old| old.bank_id.is_none()),
-                        None => None,
-                    },
-                };
-                if !accounts.contains(&row.account) {
-                    ensure_account(&tx, &row.account, now)?;
-                    accounts.insert(row.account.clone());
-                }
-                match existing {
-                    Some(old) => {
-                        row.id = old.id.clone();
-                        row.seq = old.seq;
-                        row.idempotency_key = old.idempotency_key.clone();
-                        if has_override(&tx, &old.id)? {
-                            row.category = old.category.clone();
-                        }
-                        // The bank rarely repeats the note; keep ours.
-                        if row.note.is_none() {
-                            row.note = old.note.clone();
-                        }
-                        if row == old {
-                            applied.unchanged += 1;
-                            continue;
-                        }
-                        if row.status != EntryStatus::Reversed {
-                            any_increase = true;
-                        }
-                        agg.add(&old, -1);
-                        agg.add(&row, 1);
-                        row.update(&tx, now)?;
-                        applied.updated += 1;
-                    }
-                    None => {
-                        row.idempotency_key = match &e.idempotency_key {
-                            Some(k) if StoredRow::by_key(&tx, k)?.is_none() => Some(k.clone()),
-                            _ => None,
-                        };
-                        row.id = match &row.idempotency_key {
-                            Some(k) => stable_id("key", k),
-                            None => stable_id("bank", &e.bank_id),
-                        };
-                        if row.status != EntryStatus::Reversed {
-                            any_increase = true;
-                        }
-                        row.insert(&tx, now)?;
-                        agg.add(&row, 1);
-                        applied.inserted += 1;
-                    }
-                }
-                if collect {
-                    changed.push(row.to_entry(&tree));
-                }
-            }
-            let touched = agg.flush(&tx)?;
-            // Reversals only lower spending: they never raise an alert.
-            applied.alerts = if any_increase {
-                evaluate(&tx, &tree, &touched, now)?
-            } else {
-                vec![]
-            };
+            let out = apply_bank_entries_in(&tx, entries, &[], now, collect)?;
             tx.commit()?;
-            applied
+            out
         };
         self.alert_listener.deliver(&changed, &applied.alerts);
         Ok(applied)
@@ -364,12 +269,7 @@ impl Wallet {
             let tree = CategoryTree::load(&tx)?;
             let old = StoredRow::by_id(&tx, id)?.ok_or(Error::EntryNotFound)?;
             let category = tree.find(category)?;
-            let hlc = crate::hlc::next(&tx, now)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO category_overrides (entry_id, category_id, updated_hlc, deleted)
-                 VALUES (?1, ?2, ?3, 0)",
-                params![old.id, category, hlc],
-            )?;
+            super::notes::record_override(&tx, &old.id, &category, now)?;
             let mut row = old.clone();
             row.category = category;
             let mut agg = Aggregates::load(&tx, &tree)?;
@@ -388,4 +288,148 @@ impl Wallet {
             duplicate: false,
         })
     }
+}
+
+/// Applies bank entries inside the caller's transaction (sync applies a
+/// whole pull in one). Returns what changed and, when `collect`, the
+/// entries to announce once the caller has committed.
+///
+/// `foreign[i]` marks entry `i` as a payment another device of the account
+/// made: that device alerted (or will) when it paid, so spending that only
+/// such entries raise is recorded as alerted here but not announced again.
+pub(crate) fn apply_bank_entries_in(
+    tx: &Transaction<'_>,
+    entries: &[BankEntry],
+    foreign: &[bool],
+    now: i64,
+    collect: bool,
+) -> Result<(Applied, Vec<LedgerEntry>)> {
+    let mut changed: Vec<LedgerEntry> = Vec::new();
+    let mut own_increase = false;
+    let tree = CategoryTree::load(tx)?;
+    let mut agg = Aggregates::load(tx, &tree)?;
+    let mut applied = Applied::default();
+    let mut any_increase = false;
+    let mut accounts = std::collections::HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        let own = !foreign.get(i).copied().unwrap_or(false);
+        check_key("bank id", &e.bank_id)?;
+        if let Some(k) = &e.idempotency_key {
+            check_key("idempotency key", k)?;
+        }
+        if let Some(t) = e.posted_at_ms {
+            check_instant("posting time", t)?;
+        }
+        let mut row = Draft {
+            account: &e.account,
+            kind: e.kind,
+            amount: &e.amount,
+            original: &e.original,
+            merchant: e.merchant.as_deref(),
+            mcc: e.mcc,
+            category: e.category.as_deref(),
+            note: e.note.as_deref(),
+            booked_at_ms: e.booked_at_ms,
+            lenient_category: true,
+        }
+        .to_row(&tree)?;
+        row.bank_id = Some(e.bank_id.clone());
+        row.status = e.status;
+        row.posted_at_ms = match e.status {
+            EntryStatus::Pending => None,
+            _ => Some(e.posted_at_ms.unwrap_or(now)),
+        };
+        let existing = match StoredRow::by_bank_id(tx, &e.bank_id)? {
+            Some(old) => Some(old),
+            None => match &e.idempotency_key {
+                Some(k) => StoredRow::by_key(tx, k)?.filter(|old| old.bank_id.is_none()),
+                None => None,
+            },
+        };
+        if !accounts.contains(&row.account) {
+            ensure_account(tx, &row.account, now)?;
+            accounts.insert(row.account.clone());
+        }
+        match existing {
+            Some(old) => {
+                row.id = old.id.clone();
+                row.seq = old.seq;
+                row.idempotency_key = old.idempotency_key.clone();
+                if has_override(tx, &old.id)? {
+                    row.category = old.category.clone();
+                }
+                // The bank rarely repeats the note; keep ours.
+                if row.note.is_none() {
+                    row.note = old.note.clone();
+                }
+                super::notes::annotate(tx, &tree, &mut row)?;
+                if row == old {
+                    applied.unchanged += 1;
+                    continue;
+                }
+                if row.status != EntryStatus::Reversed {
+                    any_increase = true;
+                    own_increase |= own;
+                }
+                agg.add(&old, -1);
+                agg.add(&row, 1);
+                row.update(tx, now)?;
+                applied.updated += 1;
+            }
+            None => {
+                row.idempotency_key = match &e.idempotency_key {
+                    Some(k) if StoredRow::by_key(tx, k)?.is_none() => Some(k.clone()),
+                    _ => None,
+                };
+                row.id = match &row.idempotency_key {
+                    Some(k) => stable_id("key", k),
+                    None => stable_id("bank", &e.bank_id),
+                };
+                // Another device may have annotated it before it got here.
+                super::notes::annotate(tx, &tree, &mut row)?;
+                if row.status != EntryStatus::Reversed {
+                    any_increase = true;
+                    own_increase |= own;
+                }
+                row.insert(tx, now)?;
+                agg.add(&row, 1);
+                applied.inserted += 1;
+            }
+        }
+        if collect {
+            changed.push(row.to_entry(&tree));
+        }
+    }
+    let touched = agg.flush(tx)?;
+    // Reversals only lower spending: they never raise an alert.
+    applied.alerts = if any_increase {
+        evaluate(tx, &tree, &touched, now)?
+    } else {
+        vec![]
+    };
+    if !own_increase {
+        applied.alerts.clear();
+    }
+    Ok((applied, changed))
+}
+
+/// Voids the pending hold written under `key`, inside the caller's
+/// transaction (sync, when the bank declined the payment). Returns whether
+/// there was a pending hold to void.
+pub(crate) fn reverse_pending_in(tx: &Transaction<'_>, key: &str, now: i64) -> Result<bool> {
+    let Some(old) = StoredRow::by_key(tx, key)? else {
+        return Ok(false);
+    };
+    if old.status != EntryStatus::Pending {
+        return Ok(false);
+    }
+    let tree = CategoryTree::load(tx)?;
+    let mut row = old.clone();
+    row.status = EntryStatus::Reversed;
+    let mut agg = Aggregates::load(tx, &tree)?;
+    agg.add(&old, -1);
+    agg.add(&row, 1);
+    agg.flush(tx)?;
+    row.update(tx, now)?;
+    Ok(true)
 }
