@@ -9,10 +9,17 @@ node in the tree is reported as FILE:LINE:COL and the exit status is 1.
 This catches syntax errors, not type errors: `swift build` on macOS is
 still the real compiler check.
 
-One construct is masked before parsing because the grammar lacks it while
-Swift accepts it: a `#if` block holding only attributes, which uniffi's
-generated code uses for `@_documentation(visibility: private)`. The mask
-keeps line numbers, and applies only to blocks of nothing but attributes.
+Two constructs are masked before parsing because the grammar lacks them
+while Swift accepts them, and uniffi's generated code uses them:
+
+- a `#if` block holding only attributes (`@_documentation(visibility:
+  private)`); only blocks of nothing but attributes are masked;
+- a closure whose whole body is the empty tuple, `{ () }` (the
+  `writeReturn` of a callback method that returns nothing), which the
+  grammar reads as the start of a closure signature; it becomes `{    }`,
+  an empty closure, and only that exact text is touched.
+
+The masks keep every line and column.
 """
 
 from __future__ import annotations
@@ -42,9 +49,14 @@ _ATTRIBUTE_ONLY_IF = re.compile(
 )
 
 
+_UNIT_CLOSURE = re.compile(r"\{ \(\) \}")
+
+
 def mask_unsupported(source: str) -> str:
-    """Blanks attribute-only `#if` blocks, keeping every newline."""
-    return _ATTRIBUTE_ONLY_IF.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
+    """Blanks attribute-only `#if` blocks and empties `{ () }` closures,
+    keeping every line and column."""
+    source = _ATTRIBUTE_ONLY_IF.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
+    return _UNIT_CLOSURE.sub("{    }", source)
 
 
 def swift_files(paths: list[Path]) -> list[Path]:

@@ -1,5 +1,5 @@
 """Tests for swift_check.py: it must fail on broken Swift, pass valid Swift,
-and not be fooled by the one construct it masks."""
+and not be fooled by the constructs it masks."""
 
 import subprocess
 import sys
@@ -23,6 +23,11 @@ VALID = textwrap.dedent(
         @_documentation(visibility: private)
     #endif
         public func firstTwo() -> ArraySlice<Element> { prefix(2) }
+    }
+
+    func callback() {
+        let writeReturn = { () }
+        writeReturn()
     }
     """
 )
@@ -70,6 +75,11 @@ class SwiftCheckTest(unittest.TestCase):
         # Only attribute lines are masked: code in the #if is still parsed.
         text = "#if swift(>=5.8)\n@available(iOS 15, *)\nfunc f( {\n#endif\n"
         result = run(self.write("Masked.swift", text))
+        self.assertEqual(result.returncode, 1, result.stdout)
+
+    def test_the_unit_closure_mask_does_not_hide_a_broken_closure(self):
+        text = "func f() {\n    let writeReturn = { ()\n}\n"
+        result = run(self.write("OpenClosure.swift", text))
         self.assertEqual(result.returncode, 1, result.stdout)
 
     def test_directories_are_walked_and_build_output_skipped(self):

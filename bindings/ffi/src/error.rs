@@ -23,7 +23,8 @@ use wallet_core::Error as CoreError;
 #[uniffi::export(Display)]
 pub enum WalletError {
     /// An argument was refused (card number, expiry, name, nickname, id,
-    /// currency, amount…). Nothing was stored or changed.
+    /// currency, amount, time zone, period, camera frame, QR payload…).
+    /// Nothing was stored or changed.
     #[error("{reason}")]
     InvalidInput { code: String, reason: String },
     /// The wallet is locked, explicitly, by auto-lock or by the platform.
@@ -34,15 +35,27 @@ pub enum WalletError {
     /// passphrase, another device's key, or the key store is unavailable.
     #[error("{reason}")]
     KeyStore { code: String, reason: String },
-    /// The wallet or card does not exist.
+    /// The wallet, card, transaction, budget, category, bill, token or
+    /// exchange rate does not exist.
     #[error("{reason}")]
     NotFound { code: String, reason: String },
-    /// The wallet or card is already there.
+    /// The wallet or card is already there, or an idempotency key was
+    /// already used for a different payment.
     #[error("{reason}")]
     AlreadyExists { code: String, reason: String },
     /// `close()` was called on this wallet; open it again to continue.
     #[error("{reason}")]
     Closed { code: String, reason: String },
+    /// The bank (or its token service) could not be reached or did not
+    /// answer in time: `offline` (nothing was sent), `bank_unavailable`,
+    /// `payment_unconfirmed` (it settles at the next sync, never twice).
+    /// Try again later.
+    #[error("{reason}")]
+    Unavailable { code: String, reason: String },
+    /// The bank refused the request or declined the payment
+    /// (`bank_refused`, `payment_declined`); `reason` says why.
+    #[error("{reason}")]
+    Declined { code: String, reason: String },
     /// The device's storage failed, or stored data is damaged or was
     /// altered, or was written by a newer app version.
     #[error("{reason}")]
@@ -62,6 +75,8 @@ impl WalletError {
             | WalletError::NotFound { code, .. }
             | WalletError::AlreadyExists { code, .. }
             | WalletError::Closed { code, .. }
+            | WalletError::Unavailable { code, .. }
+            | WalletError::Declined { code, .. }
             | WalletError::Storage { code, .. }
             | WalletError::Internal { code, .. } => code,
         }
@@ -102,28 +117,81 @@ impl From<CoreError> for WalletError {
             | CoreError::InvalidText { .. }
             | CoreError::InvalidCurrency
             | CoreError::InvalidAmount(_)
-            | CoreError::CurrencyMismatch => WalletError::InvalidInput { code, reason },
+            | CoreError::CurrencyMismatch
+            | CoreError::InvalidFrame(_)
+            | CoreError::InvalidImage(_)
+            | CoreError::QrEncode(_)
+            | CoreError::InvalidQr { .. }
+            | CoreError::UnknownTimeZone
+            | CoreError::InvalidLimit(_)
+            | CoreError::InvalidStartDay
+            | CoreError::InvalidPeriod(_)
+            | CoreError::InvalidThresholds(_)
+            | CoreError::InvalidImport { .. }
+            | CoreError::InvalidToken(_)
+            | CoreError::InsecureUrl(_) => WalletError::InvalidInput { code, reason },
             CoreError::Locked => WalletError::Locked { code, reason },
             CoreError::WrongPassphrase
             | CoreError::WrongKeyStore
             | CoreError::KeyStore(_)
             | CoreError::WeakKdfParameters => WalletError::KeyStore { code, reason },
-            CoreError::CardNotFound | CoreError::WalletNotFound => {
-                WalletError::NotFound { code, reason }
-            }
-            CoreError::DuplicateCard | CoreError::WalletExists => {
-                WalletError::AlreadyExists { code, reason }
+            // A missing exchange rate is something the user has not
+            // recorded yet, like a budget they have not created.
+            CoreError::CardNotFound
+            | CoreError::WalletNotFound
+            | CoreError::EntryNotFound
+            | CoreError::BudgetNotFound
+            | CoreError::CategoryNotFound
+            | CoreError::BillNotFound
+            | CoreError::TokenNotFound
+            | CoreError::MissingRate { .. }
+            | CoreError::NotEnrolled => WalletError::NotFound { code, reason },
+            CoreError::DuplicateCard
+            | CoreError::WalletExists
+            | CoreError::IdempotencyConflict
+            | CoreError::AlreadyEnrolled => WalletError::AlreadyExists { code, reason },
+            CoreError::TokenService(_)
+            | CoreError::Offline
+            | CoreError::BankUnavailable(_)
+            | CoreError::BankProtocol(_)
+            | CoreError::PaymentUnconfirmed => WalletError::Unavailable { code, reason },
+            CoreError::BankRefused { .. } | CoreError::PaymentDeclined(_) => {
+                WalletError::Declined { code, reason }
             }
             CoreError::Storage(_)
             | CoreError::Io(_)
             | CoreError::Corrupt(_)
             | CoreError::Tampered { .. }
             | CoreError::SchemaTooNew(_) => WalletError::Storage { code, reason },
+            CoreError::QrDecoder(_) => WalletError::Internal { code, reason },
             // Variants this mapping does not name (the core's enum is
             // non-exhaustive and grows with each feature) are grouped by
             // their code's shape; give a variant an explicit arm above when
             // its feature's API is exposed here.
             _ => by_code_shape(code, reason),
+        }
+    }
+}
+
+/// What an app's `Clock` or `AlertListener` may throw.
+///
+/// Neither callback has a way to fail that the wallet could act on, so
+/// this only exists so that a thrown exception reaches Rust as a value
+/// rather than as a panic carrying the exception's text: a clock that
+/// throws is replaced by the system clock for that reading, and a listener
+/// that throws loses that one notification (the alert is already recorded
+/// and stays in `sentAlerts`). The reason is never shown or logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    #[error("the app's callback failed")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        // The foreign exception's text is dropped, as for the key store.
+        CallbackError::Failed {
+            reason: "unexpected exception".into(),
         }
     }
 }
@@ -168,6 +236,26 @@ mod tests {
             (CoreError::CardNotFound, "NotFound"),
             (CoreError::WalletExists, "AlreadyExists"),
             (CoreError::Corrupt("x"), "Storage"),
+            (CoreError::InvalidFrame("x"), "InvalidInput"),
+            (
+                CoreError::InvalidQr {
+                    reason: "crc_mismatch",
+                    message: "m".into(),
+                },
+                "InvalidInput",
+            ),
+            (CoreError::UnknownTimeZone, "InvalidInput"),
+            (CoreError::BudgetNotFound, "NotFound"),
+            (
+                CoreError::MissingRate {
+                    from: "USD",
+                    to: "EUR",
+                },
+                "NotFound",
+            ),
+            (CoreError::IdempotencyConflict, "AlreadyExists"),
+            (CoreError::TokenService("down".into()), "Unavailable"),
+            (CoreError::QrDecoder("x".into()), "Internal"),
         ];
         for (core, group) in cases {
             let code = core.code();

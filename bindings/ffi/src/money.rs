@@ -59,6 +59,18 @@ fn parse(amount: &str, currency: &str) -> Result<CoreMoney, WalletError> {
     Ok(CoreMoney::parse(amount, c)?)
 }
 
+impl Money {
+    /// The amount as stated, unrounded: for what someone else wrote (a
+    /// merchant's QR code may state more decimals than its currency has,
+    /// which the wallet reports as a warning rather than hide by rounding).
+    pub(crate) fn exact(m: CoreMoney) -> Self {
+        Money {
+            amount: m.amount().to_string(),
+            currency: m.currency().code().to_string(),
+        }
+    }
+}
+
 impl From<CoreMoney> for Money {
     fn from(m: CoreMoney) -> Self {
         Money {

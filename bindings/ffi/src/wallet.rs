@@ -6,15 +6,16 @@
 //! threads at once; `close()` waits for calls in flight, and every call
 //! after it answers `WalletError.Closed`.
 
-use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use wallet_core::{NewCard, SystemClock};
+use wallet_core::{Clock as CoreClock, NewCard};
 use zeroize::Zeroize;
 
 use crate::card::Card;
+use crate::clock::{core_clock, Clock};
 use crate::error::{guard, WalletError};
 use crate::keystore::{KeyStore, Platform};
+use crate::validate::{check_card_id, check_len, data_dir_path};
 
 /// A customer's wallet on this device.
 #[derive(uniffi::Object)]
@@ -23,6 +24,8 @@ pub struct Wallet {
     // (the core serialises its own SQLite access); `close` takes the write
     // lock so it never pulls the database from under a running call.
     inner: RwLock<Option<wallet_core::Wallet>>,
+    /// The wallet's clock, for defaults the bindings fill in ("now").
+    clock: Arc<dyn CoreClock>,
 }
 
 #[uniffi::export]
@@ -30,35 +33,39 @@ impl Wallet {
     /// Creates a new wallet in `data_dir` (an app-private directory) with a
     /// fresh data key wrapped by `key_store`. Fails with `AlreadyExists` if
     /// the directory already holds one.
-    #[uniffi::constructor]
+    ///
+    /// `clock` supplies the time (auto-lock, card expiry, budget periods,
+    /// booking times); leave it out for the device's clock.
+    #[uniffi::constructor(default(clock = None))]
     pub fn create(
         data_dir: String,
         key_store: Arc<dyn KeyStore>,
+        clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<Self>, WalletError> {
         guard(|| {
             let dir = data_dir_path(&data_dir)?;
-            let w = wallet_core::Wallet::create(
-                &dir,
-                Arc::new(Platform(key_store)),
-                Arc::new(SystemClock),
-            )?;
-            Ok(Arc::new(Wallet::from(w)))
+            let clock = core_clock(clock);
+            let w =
+                wallet_core::Wallet::create(&dir, Arc::new(Platform(key_store)), clock.clone())?;
+            Ok(Arc::new(Wallet::new(w, clock)))
         })
     }
 
     /// Opens the wallet in `data_dir` and unlocks it with `key_store`.
     /// Fails with `NotFound` if there is none, and with `KeyStore` if this
     /// key store cannot unwrap its data key; the files are left untouched.
-    #[uniffi::constructor]
-    pub fn open(data_dir: String, key_store: Arc<dyn KeyStore>) -> Result<Arc<Self>, WalletError> {
+    /// `clock` as for `create`.
+    #[uniffi::constructor(default(clock = None))]
+    pub fn open(
+        data_dir: String,
+        key_store: Arc<dyn KeyStore>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, WalletError> {
         guard(|| {
             let dir = data_dir_path(&data_dir)?;
-            let w = wallet_core::Wallet::open(
-                &dir,
-                Arc::new(Platform(key_store)),
-                Arc::new(SystemClock),
-            )?;
-            Ok(Arc::new(Wallet::from(w)))
+            let clock = core_clock(clock);
+            let w = wallet_core::Wallet::open(&dir, Arc::new(Platform(key_store)), clock.clone())?;
+            Ok(Arc::new(Wallet::new(w, clock)))
         })
     }
 
@@ -135,7 +142,7 @@ impl Wallet {
 
     /// One card by id.
     pub fn card(&self, id: String) -> Result<Card, WalletError> {
-        check_id(&id)?;
+        check_card_id(&id)?;
         self.with(|w| w.card(&id)).map(Card::from)
     }
 
@@ -146,25 +153,25 @@ impl Wallet {
 
     /// Makes `id` the card taps pay with.
     pub fn set_default_card(&self, id: String) -> Result<Card, WalletError> {
-        check_id(&id)?;
+        check_card_id(&id)?;
         self.with(|w| w.set_default_card(&id)).map(Card::from)
     }
 
     /// Keeps the card but stops it from paying.
     pub fn freeze_card(&self, id: String) -> Result<Card, WalletError> {
-        check_id(&id)?;
+        check_card_id(&id)?;
         self.with(|w| w.freeze_card(&id)).map(Card::from)
     }
 
     pub fn unfreeze_card(&self, id: String) -> Result<Card, WalletError> {
-        check_id(&id)?;
+        check_card_id(&id)?;
         self.with(|w| w.unfreeze_card(&id)).map(Card::from)
     }
 
     /// Removes a card for good. If it was the default, the oldest
     /// remaining card takes its place.
     pub fn remove_card(&self, id: String) -> Result<(), WalletError> {
-        check_id(&id)?;
+        check_card_id(&id)?;
         self.with(|w| w.remove_card(&id))
     }
 
@@ -189,17 +196,22 @@ impl Wallet {
     }
 }
 
-impl From<wallet_core::Wallet> for Wallet {
-    fn from(w: wallet_core::Wallet) -> Self {
+impl Wallet {
+    fn new(w: wallet_core::Wallet, clock: Arc<dyn CoreClock>) -> Self {
         Wallet {
             inner: RwLock::new(Some(w)),
+            clock,
         }
     }
-}
 
-impl Wallet {
-    /// Runs `f` on the open wallet, or answers `Closed`.
-    fn with<T>(
+    /// The wallet's "now", UTC milliseconds.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    /// Runs `f` on the open wallet, or answers `Closed`; a panic becomes
+    /// `Internal`. Every exported method goes through here.
+    pub(crate) fn with<T>(
         &self,
         f: impl FnOnce(&wallet_core::Wallet) -> wallet_core::Result<T>,
     ) -> Result<T, WalletError> {
@@ -218,47 +230,4 @@ impl Drop for Scrubbed {
     fn drop(&mut self) {
         self.0.pan.zeroize();
     }
-}
-
-fn data_dir_path(dir: &str) -> Result<PathBuf, WalletError> {
-    if dir.trim().is_empty() {
-        return Err(WalletError::invalid_input(
-            "invalid data directory: it must not be empty",
-        ));
-    }
-    if dir.contains('\0') {
-        return Err(WalletError::invalid_input(
-            "invalid data directory: it may not contain NUL characters",
-        ));
-    }
-    check_len("data directory", dir, 4096)?;
-    Ok(PathBuf::from(dir))
-}
-
-/// Card ids are the wallet's own (128 random bits in hex today); anything
-/// else cannot name a card, so it is refused before touching the database.
-fn check_id(id: &str) -> Result<(), WalletError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(WalletError::invalid_input(
-            "invalid card id: use an id from listCards",
-        ))
-    }
-}
-
-/// A cheap ceiling before the core's own validation, so a hostile or buggy
-/// caller cannot make it scan megabytes. The value is never echoed.
-fn check_len(field: &str, value: &str, max_bytes: usize) -> Result<(), WalletError> {
-    if value.len() > max_bytes {
-        return Err(WalletError::invalid_input(format!(
-            "invalid {field}: it is far too long"
-        )));
-    }
-    Ok(())
 }

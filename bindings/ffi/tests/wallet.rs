@@ -52,7 +52,7 @@ fn dir(tmp: &tempfile::TempDir) -> String {
 fn close_reports_then_every_call_answers_closed() {
     let tmp = tempfile::tempdir().unwrap();
     let keys = TestKeyStore::new(7);
-    let w = Wallet::create(dir(&tmp), keys.clone()).unwrap();
+    let w = Wallet::create(dir(&tmp), keys.clone(), None).unwrap();
     let card = w
         .add_card(VISA.into(), "12/30".into(), "Ada Lovelace".into(), None)
         .unwrap();
@@ -65,7 +65,7 @@ fn close_reports_then_every_call_answers_closed() {
     assert!(matches!(e, WalletError::Closed { .. }));
     assert_eq!(w.unlock().unwrap_err().code(), "closed");
 
-    let again = Wallet::open(dir(&tmp), keys).unwrap();
+    let again = Wallet::open(dir(&tmp), keys, None).unwrap();
     assert_eq!(again.list_cards().unwrap(), vec![card]);
 }
 
@@ -73,21 +73,23 @@ fn close_reports_then_every_call_answers_closed() {
 fn key_store_failures_map_to_public_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let keys = TestKeyStore::new(7);
-    Wallet::create(dir(&tmp), keys.clone())
+    Wallet::create(dir(&tmp), keys.clone(), None)
         .unwrap()
         .close()
         .unwrap();
 
-    let foreign = Wallet::open(dir(&tmp), TestKeyStore::new(9)).err().unwrap();
+    let foreign = Wallet::open(dir(&tmp), TestKeyStore::new(9), None)
+        .err()
+        .unwrap();
     assert_eq!(foreign.code(), "wrong_key_store");
 
     keys.fail_unwrap.store(true, Ordering::SeqCst);
-    let e = Wallet::open(dir(&tmp), keys.clone()).err().unwrap();
+    let e = Wallet::open(dir(&tmp), keys.clone(), None).err().unwrap();
     assert!(matches!(e, WalletError::KeyStore { .. }));
     assert!(e.to_string().contains("authenticate first"), "{e}");
 
     keys.fail_unwrap.store(false, Ordering::SeqCst);
-    let w = Wallet::open(dir(&tmp), keys.clone()).unwrap();
+    let w = Wallet::open(dir(&tmp), keys.clone(), None).unwrap();
     w.lock();
     keys.fail_unwrap.store(true, Ordering::SeqCst);
     assert_eq!(w.unlock().unwrap_err().code(), "key_store");
@@ -97,7 +99,7 @@ fn key_store_failures_map_to_public_errors() {
 #[test]
 fn inputs_are_validated_at_the_boundary() {
     let tmp = tempfile::tempdir().unwrap();
-    let w = Wallet::create(dir(&tmp), TestKeyStore::new(7)).unwrap();
+    let w = Wallet::create(dir(&tmp), TestKeyStore::new(7), None).unwrap();
     for (r, code) in [
         (w.card("../../etc".into()).map(|_| ()), "invalid_input"),
         (w.card(String::new()).map(|_| ()), "invalid_input"),
@@ -126,7 +128,7 @@ fn inputs_are_validated_at_the_boundary() {
         assert!(!format!("{e:?}").contains("4444"), "{e:?}");
     }
     assert_eq!(
-        Wallet::create("a\0b".into(), TestKeyStore::new(1))
+        Wallet::create("a\0b".into(), TestKeyStore::new(1), None)
             .err()
             .unwrap()
             .code(),

@@ -245,15 +245,9 @@ final class WalletTests: XCTestCase {
     }
 }
 
-/// The stable code of a wallet error, whatever its group.
-private func code(of error: Error) -> String? {
-    guard let e = error as? WalletError else { return nil }
-    switch e {
-    case .InvalidInput(let code, _), .Locked(let code, _), .KeyStore(let code, _),
-         .NotFound(let code, _), .AlreadyExists(let code, _), .Closed(let code, _),
-         .Storage(let code, _), .Internal(let code, _):
-        return code
-    }
+/// The stable code of a wallet error, whatever its group (`WalletError.code`).
+func code(of error: Error) -> String? {
+    (error as? WalletError)?.code
 }
 
 private final class ThrowingKeyStore: KeyStore, @unchecked Sendable {
