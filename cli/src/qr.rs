@@ -21,7 +21,8 @@ use crate::session::text;
 pub enum QrCommand {
     /// Parse an EMV QR payload (merchant- or consumer-presented) and check its CRC.
     Parse { payload: OsString },
-    /// Find every QR code in a PNG image, with its corners, and parse the EMV ones.
+    /// Find every QR code in a PNG or JPEG image (a photo is turned upright
+    /// as its EXIF orientation says), with its corners, and parse the EMV ones.
     Scan { image: PathBuf },
     /// Write a QR code as PNG or SVG: a payload given as text, or a
     /// receive-money request built from its fields.
@@ -101,7 +102,8 @@ fn parse(payload: &str, out: &Out) -> Result<(), Error> {
 #[derive(Serialize)]
 struct FoundCode {
     text: String,
-    /// Top-left, top-right, bottom-right, bottom-left, as [x, y] in image pixels.
+    /// Top-left, top-right, bottom-right, bottom-left, as [x, y] in pixels of
+    /// the upright image.
     corners: [[f32; 2]; 4],
     inverted: bool,
     /// The parsed payload where the text is an EMV QR code, else null.

@@ -107,6 +107,26 @@ fn a_posting_replaces_the_hold_and_bank_ids_deduplicate() {
 }
 
 #[test]
+fn a_posting_to_another_account_moves_the_entry_with_its_balance() {
+    let f = fixture();
+    let w = &f.wallet;
+    let tap = spend(w, "tap-9", "12.00 USD", None, "2026-11-22T18:00:00Z");
+    let mut post = bank(
+        "B-90",
+        "12.00 USD",
+        EntryKind::Purchase,
+        "2026-11-22T18:00:00Z",
+    );
+    post.idempotency_key = Some("tap-9".into());
+    post.account = "joint".into();
+    let applied = w.apply_bank_entries(&[post]).unwrap();
+    assert_eq!((applied.inserted, applied.updated), (0, 1));
+    // The entry and its money are both on the account the bank says.
+    assert_eq!(w.entry(&tap.entry.id).unwrap().account, "joint");
+    assert!(w.verify_balances().unwrap());
+}
+
+#[test]
 fn history_pages_are_newest_first_without_gaps() {
     let f = fixture();
     let w = &f.wallet;

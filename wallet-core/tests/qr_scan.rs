@@ -1,6 +1,7 @@
-//! Scanning camera frames: codes are found with their corners in the
-//! frame's own coordinates, whatever the stride, polarity or rotation; bad
-//! frames are typed errors; and no frame, however odd, makes it panic.
+//! Scanning camera frames and image files: codes are found with their
+//! corners in the frame's own coordinates, whatever the stride, polarity or
+//! rotation; PNG and JPEG files read alike; bad frames and images are typed
+//! errors; and no frame or file, however odd, makes it panic.
 
 use proptest::prelude::*;
 use wallet_core::qr::{
@@ -226,6 +227,135 @@ fn image_files_scan_like_frames() {
             .code(),
         "io"
     );
+}
+
+/// `frame` as a JPEG file of the given quality, optionally with an EXIF
+/// orientation tag (1 to 8), as a phone camera writes it.
+fn jpeg(frame: &Frame, quality: u8, exif_orientation: Option<u16>) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut packed = Vec::with_capacity(frame.width * frame.height);
+    for y in 0..frame.height {
+        packed.extend_from_slice(&frame.pixels[y * frame.stride..][..frame.width]);
+    }
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    if let Some(o) = exif_orientation {
+        // A big-endian TIFF header and one IFD with one entry: Orientation
+        // (0x0112), SHORT, count 1.
+        let mut exif = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+        exif.extend_from_slice(&o.to_be_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        enc.set_exif_metadata(exif).unwrap();
+    }
+    enc.write_image(
+        &packed,
+        frame.width as u32,
+        frame.height as u32,
+        image::ExtendedColorType::L8,
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn jpeg_photos_scan_like_png_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = QrMatrix::encode(PAYLOAD, Default::default()).unwrap();
+    let mut frame = Frame::new(640, 480, 640);
+    frame.draw(&m, 100, 60, 5, false);
+    let bytes = jpeg(&frame, 75, None);
+    assert_eq!(&bytes[..3], b"\xff\xd8\xff");
+
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, &bytes).unwrap();
+    let codes = scan_image_file(&photo).unwrap();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0].text, PAYLOAD);
+    for (c, (x, y)) in codes[0]
+        .corners
+        .iter()
+        .zip(expected_corners(&m, 100, 60, 5))
+    {
+        assert!(near(*c, x, y, 6.0), "{:?}", codes[0].corners);
+    }
+    // The content decides, not the name.
+    let misnamed = dir.path().join("photo.png");
+    std::fs::write(&misnamed, &bytes).unwrap();
+    assert_eq!(scan_image_file(&misnamed).unwrap()[0].text, PAYLOAD);
+}
+
+#[test]
+fn jpeg_photos_are_read_upright() {
+    // Stored landscape, shown portrait: EXIF orientation 6 turns the
+    // stored image 90 degrees clockwise, so the stored point (x, y) is
+    // shown at (height - y, x).
+    let dir = tempfile::tempdir().unwrap();
+    let m = QrMatrix::encode(PAYLOAD, Default::default()).unwrap();
+    let mut frame = Frame::new(640, 400, 640);
+    frame.draw(&m, 60, 40, 5, false);
+    let photo = dir.path().join("portrait.jpg");
+    std::fs::write(&photo, jpeg(&frame, 85, Some(6))).unwrap();
+    let codes = scan_image_file(&photo).unwrap();
+    assert_eq!(codes.len(), 1);
+    let stored = expected_corners(&m, 60, 40, 5);
+    for (x, y) in stored {
+        let (ux, uy) = (400.0 - y, x);
+        assert!(
+            codes[0].corners.iter().any(|c| near(*c, ux, uy, 6.0)),
+            "({ux}, {uy}) not in {:?}",
+            codes[0].corners
+        );
+    }
+}
+
+#[test]
+fn bad_or_unsupported_images_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = QrMatrix::encode(PAYLOAD, Default::default()).unwrap();
+    let mut frame = Frame::new(320, 240, 320);
+    frame.draw(&m, 10, 10, 2, false);
+    let good = jpeg(&frame, 90, None);
+    let invalid = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        match scan_image_file(&path) {
+            Err(e) => assert_eq!(e.code(), "invalid_image", "{name}: {e}"),
+            Ok(codes) => panic!("{name}: read as an image: {codes:?}"),
+        }
+    };
+    // A JPEG's start of image and nothing else; an empty file with a
+    // photo's name; a format this build does not read.
+    invalid("start.jpg", b"\xff\xd8\xff");
+    invalid("empty.jpg", b"");
+    invalid("anim.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;");
+    invalid("text.jpg", b"this is not a photo");
+    // A header that claims a 65535 x 65535 image: refused before any
+    // pixel buffer is allocated.
+    let mut bomb = good.clone();
+    let sof = bomb
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    bomb[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    invalid("bomb.jpg", &bomb);
+    // Cut short or corrupted anywhere: an error or whatever could be
+    // decoded, never a panic.
+    for cut in (0..good.len()).step_by(193) {
+        let path = dir.path().join("cut.jpg");
+        std::fs::write(&path, &good[..cut]).unwrap();
+        if let Err(e) = scan_image_file(&path) {
+            assert_eq!(e.code(), "invalid_image", "cut at {cut}: {e}");
+        }
+    }
+    for at in (2..good.len()).step_by(89) {
+        let mut damaged = good.clone();
+        damaged[at] ^= 0x5A;
+        let path = dir.path().join("damaged.jpg");
+        std::fs::write(&path, &damaged).unwrap();
+        if let Err(e) = scan_image_file(&path) {
+            assert_eq!(e.code(), "invalid_image", "byte {at}: {e}");
+        }
+    }
 }
 
 /// A decoder that "finds" one symbol at fixed coordinates, but only in an

@@ -184,6 +184,51 @@ impl QrDecoder for ZxingDecoder {
 }
 
 fn decode_zxing(image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedSymbol>> {
+    // zxing-cpp's local-average binarizer is most of a pass's time, and
+    // computing the same black and white in Rust is several times faster
+    // (see binarize.rs). Its own downscaling must see grey, so a pass that
+    // asks for it keeps zxing-cpp's binarizer.
+    if hints.binarizer == Binarizer::LocalAverage && !hints.try_downscale {
+        return BINARIZED.with(|cell| {
+            // Taken out for the call, so that nothing is borrowed across it.
+            let mut buf = cell.take();
+            let found = if super::binarize::local_average(image, &mut buf) {
+                LumaView::new(&buf, image.width(), image.height(), image.width())
+                    .and_then(|bw| read_zxing(bw, hints, zxingcpp::Binarizer::FixedThreshold))
+            } else {
+                // Too small or without contrast: zxing-cpp's local-average
+                // binarizer falls back to its global histogram here too.
+                read_zxing(image, hints, zxingcpp::Binarizer::GlobalHistogram)
+            };
+            // A camera frame's buffer is kept; a big photo's is not.
+            if buf.capacity() <= KEEP_BINARIZED_BYTES {
+                cell.set(buf);
+            }
+            found
+        });
+    }
+    let binarizer = match hints.binarizer {
+        Binarizer::LocalAverage => zxingcpp::Binarizer::LocalAverage,
+        Binarizer::GlobalHistogram => zxingcpp::Binarizer::GlobalHistogram,
+    };
+    read_zxing(image, hints, binarizer)
+}
+
+/// The largest binarized buffer kept between scans: a 4K camera frame.
+const KEEP_BINARIZED_BYTES: usize = 3840 * 2160;
+
+thread_local! {
+    /// The last binarized frame's buffer, kept for the next frame on the
+    /// same thread (a camera analyzer scans on one): allocating a fresh
+    /// 2 MB buffer per frame costs as much in page faults as binarizing.
+    static BINARIZED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+fn read_zxing(
+    image: LumaView<'_>,
+    hints: &DecodeHints,
+    binarizer: zxingcpp::Binarizer,
+) -> Result<Vec<DecodedSymbol>> {
     let failed = |e: zxingcpp::Error| Error::QrDecoder(e.to_string());
     let (w, h, stride) = (image.width(), image.height(), image.stride());
     // The safe constructor wants tightly packed rows and a buffer of
@@ -209,10 +254,7 @@ fn decode_zxing(image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedS
         .try_invert(hints.try_invert)
         .try_downscale(hints.try_downscale)
         .try_rotate(true)
-        .binarizer(match hints.binarizer {
-            Binarizer::LocalAverage => zxingcpp::Binarizer::LocalAverage,
-            Binarizer::GlobalHistogram => zxingcpp::Binarizer::GlobalHistogram,
-        })
+        .binarizer(binarizer)
         .return_errors(false);
     let found = reader.from(view).map_err(failed)?;
     Ok(found

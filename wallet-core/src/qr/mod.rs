@@ -2,6 +2,7 @@
 //! generating codes to show, and turning a scanned EMV payload into a
 //! payment request.
 
+mod binarize;
 pub mod decoder;
 pub mod generate;
 mod prepare;

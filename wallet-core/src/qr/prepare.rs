@@ -44,54 +44,68 @@ pub struct Rect {
 
 /// Averages `factor` x `factor` blocks: a box filter that also suppresses
 /// the sensor noise and screen moire that a plain subsample would alias.
-/// `None` when the result would be empty.
+/// Each output pixel is the rounded mean of its block, as zxing-cpp's own
+/// downscaling computes it. `None` when the result would be empty.
 pub fn downscale(src: LumaView<'_>, factor: usize) -> Option<Prepared> {
-    // At most 4: the u16 column sums below hold 4 x 255 with room to spare.
     let f = factor.clamp(1, 4);
     let (w, h) = (src.width() / f, src.height() / f);
     if w == 0 || h == 0 {
         return None;
     }
-    let mut out = vec![0u8; w * h];
-    if f == 2 {
-        // The common case, written so the compiler vectorises it: each
-        // output pixel is the rounded mean of a 2x2 block.
-        for (oy, out_row) in out.chunks_exact_mut(w).enumerate() {
-            let r0 = &src.row(2 * oy)[..2 * w];
-            let r1 = &src.row(2 * oy + 1)[..2 * w];
-            for ((o, a), b) in out_row
-                .iter_mut()
-                .zip(r0.chunks_exact(2))
-                .zip(r1.chunks_exact(2))
-            {
-                *o = ((a[0] as u16 + a[1] as u16 + b[0] as u16 + b[1] as u16 + 2) >> 2) as u8;
-            }
-        }
-    } else {
-        // Sum `f` rows column by column (a vectorisable add), then `f`
-        // columns at a time.
-        let mut acc = vec![0u16; w * f];
-        let area = (f * f) as u32;
-        for (oy, out_row) in out.chunks_exact_mut(w).enumerate() {
-            acc.iter_mut().for_each(|a| *a = 0);
-            for dy in 0..f {
-                for (a, &v) in acc.iter_mut().zip(&src.row(oy * f + dy)[..w * f]) {
-                    *a += v as u16;
-                }
-            }
-            for (o, block) in out_row.iter_mut().zip(acc.chunks_exact(f)) {
-                let sum: u32 = block.iter().map(|&v| v as u32).sum();
-                *o = ((sum + area / 2) / area) as u8;
-            }
-        }
-    }
+    let pixels = match f {
+        1 => return Some(copy(src)),
+        2 => box_mean::<2>(src, w, h),
+        3 => box_mean::<3>(src, w, h),
+        _ => box_mean::<4>(src, w, h),
+    };
     Some(Prepared {
-        pixels: out,
+        pixels,
         width: w,
         height: h,
         scale: f as f32,
         origin: Point { x: 0.0, y: 0.0 },
     })
+}
+
+/// The `F` x `F` box mean behind [`downscale`], written so that the
+/// compiler vectorises both steps: `F` rows summed column by column into
+/// u16 (at most 16 x 255), then `F` neighbouring sums at a time, 16 output
+/// pixels per fixed-size chunk.
+fn box_mean<const F: usize>(src: LumaView<'_>, w: usize, h: usize) -> Vec<u8> {
+    const LANES: usize = 16;
+    let area = (F * F) as u16;
+    let mut out = vec![0u8; w * h];
+    let mut acc = vec![0u16; w * F];
+    for (oy, out_row) in out.chunks_exact_mut(w).enumerate() {
+        for (a, &v) in acc.iter_mut().zip(&src.row(oy * F)[..w * F]) {
+            *a = v as u16;
+        }
+        for dy in 1..F {
+            for (a, &v) in acc.iter_mut().zip(&src.row(oy * F + dy)[..w * F]) {
+                *a += v as u16;
+            }
+        }
+        let mut outs = out_row.chunks_exact_mut(LANES);
+        let mut sums = acc.chunks_exact(LANES * F);
+        for (o, a) in (&mut outs).zip(&mut sums) {
+            let o: &mut [u8; LANES] = o.try_into().expect("a chunk of LANES");
+            for (i, o) in o.iter_mut().enumerate() {
+                let mut s = area / 2;
+                for k in 0..F {
+                    s += a[F * i + k];
+                }
+                *o = (s / area) as u8;
+            }
+        }
+        for (o, a) in outs
+            .into_remainder()
+            .iter_mut()
+            .zip(sums.remainder().chunks_exact(F))
+        {
+            *o = ((a.iter().sum::<u16>() + area / 2) / area) as u8;
+        }
+    }
+    out
 }
 
 /// Copies `rect` (clipped to the frame) and enlarges it `factor` times with
@@ -228,5 +242,35 @@ pub fn copy(src: LumaView<'_>) -> Prepared {
         height: src.height(),
         scale: 1.0,
         origin: Point { x: 0.0, y: 0.0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downscale_is_the_rounded_block_mean() {
+        let (w, h, stride) = (203, 61, 211);
+        let data: Vec<u8> = (0..stride * h).map(|i| ((i * 7919) % 251) as u8).collect();
+        let src = LumaView::new(&data, w, h, stride).unwrap();
+        for f in 1..=4 {
+            let d = downscale(src, f).unwrap();
+            assert_eq!((d.width, d.height), (w / f, h / f));
+            for oy in 0..d.height {
+                for ox in 0..d.width {
+                    let mut sum = 0u32;
+                    for y in oy * f..(oy + 1) * f {
+                        for x in ox * f..(ox + 1) * f {
+                            sum += src.row(y)[x] as u32;
+                        }
+                    }
+                    let area = (f * f) as u32;
+                    let want = ((sum + area / 2) / area) as u8;
+                    assert_eq!(d.pixels[oy * d.width + ox], want, "f={f} at {ox},{oy}");
+                }
+            }
+        }
+        assert!(downscale(LumaView::new(&data, 3, 3, 3).unwrap(), 4).is_none());
     }
 }
