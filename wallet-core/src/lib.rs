@@ -37,8 +37,8 @@ pub use budgets::{
 pub use card::{Expiry, Network, Pan};
 pub use cards::{Card, NewCard};
 pub use categories::Category;
-pub use consumer_code::ConsumerPaymentCode;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consumer_code::ConsumerPaymentCode;
 pub use error::{Error, PanProblem, Result};
 pub use import::{ImportFormat, ImportOptions};
 pub use insights::{

@@ -20,8 +20,8 @@ impl AlertListener for Heard {
     }
 }
 
-fn eur(minor: i64) -> Money {
-    Money::from_minor(minor, Currency::from_code("EUR").unwrap())
+fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::from_code("EUR").unwrap()).unwrap()
 }
 
 fn phones(bank: &Bank) -> (TestWallet, TestWallet) {
@@ -46,11 +46,11 @@ fn settle(a: &Wallet, b: &Wallet) {
     assert_eq!(b.outbox_len().unwrap(), 0);
 }
 
-fn groceries(w: &Wallet, limit_minor: i64) -> String {
+fn groceries(w: &Wallet, limit: &str) -> String {
     w.create_budget(&BudgetSpec {
         name: "Groceries".into(),
         category: Some("food".into()),
-        limit: eur(limit_minor),
+        limit: eur(limit),
         period: Period::Monthly { start_day: 1 },
         time_zone: "Europe/Paris".into(),
         rollover: Rollover::None,
@@ -66,7 +66,7 @@ fn groceries(w: &Wallet, limit_minor: i64) -> String {
 fn two_phones_editing_one_budget_converge() {
     let bank = Bank::start(Books::Sqlite);
     let (a, b) = phones(&bank);
-    let id = groceries(&a, 100_00);
+    let id = groceries(&a, "100.00");
     settle(&a, &b);
     let on_b = b.budget(&id).expect("the budget reached the other phone");
     assert_eq!(on_b.name, "Groceries");
@@ -100,7 +100,7 @@ fn two_phones_editing_one_budget_converge() {
     a.edit_budget(
         &id,
         &BudgetEdit {
-            limit: Some(eur(150_00)),
+            limit: Some(eur("150.00")),
             ..Default::default()
         },
     )
@@ -108,7 +108,7 @@ fn two_phones_editing_one_budget_converge() {
     b.edit_budget(
         &id,
         &BudgetEdit {
-            limit: Some(eur(130_00)),
+            limit: Some(eur("130.00")),
             ..Default::default()
         },
     )
@@ -120,7 +120,7 @@ fn two_phones_editing_one_budget_converge() {
         .iter()
         .map(|w| w.budget_status(&id).unwrap().limit)
         .collect();
-    assert_eq!(limits, vec![eur(130_00), eur(130_00)]);
+    assert_eq!(limits, vec![eur("130.00"), eur("130.00")]);
 
     // A delete is a tombstone field, merged like the others.
     a.delete_budget(&id).unwrap();
@@ -129,13 +129,13 @@ fn two_phones_editing_one_budget_converge() {
     assert!(b.budgets().unwrap().iter().all(|x| x.id != id));
 }
 
-fn grocer_code(minor: i64) -> PaymentRequest {
+fn grocer_code(amount: &str) -> PaymentRequest {
     let payload = ReceiveRequest {
         name: "Marche Bio".into(),
         city: "Paris".into(),
         country: "FR".into(),
         currency: Currency::from_code("EUR").unwrap(),
-        amount: Some(eur(minor)),
+        amount: Some(eur(amount)),
         mcc: Some("5411".into()),
         account: Some("FR7630006000011234567890189".into()),
         scheme_guid: ReceiveRequest::BILLFOLD_GUID.into(),
@@ -154,11 +154,11 @@ fn an_alert_fires_on_one_phone_and_is_never_repeated_on_the_other() {
     let heard_b = Arc::new(Heard::default());
     a.set_alert_listener(heard_a.clone());
     b.set_alert_listener(heard_b.clone());
-    let id = groceries(&a, 100_00);
+    let id = groceries(&a, "100.00");
     settle(&a, &b);
 
     // 85% of the budget, paid on phone A: A alerts at 50% and 80%.
-    a.pay_qr(&grocer_code(85_00), None, None).unwrap();
+    a.pay_qr(&grocer_code("85.00"), None, None).unwrap();
     let fired: Vec<Option<u32>> = heard_a
         .0
         .lock()
@@ -174,7 +174,7 @@ fn an_alert_fires_on_one_phone_and_is_never_repeated_on_the_other() {
     a.sync(None).unwrap();
     b.sync(None).unwrap();
     let status = b.budget_status(&id).unwrap();
-    assert_eq!(status.spent, eur(85_00), "phone B sees the payment");
+    assert_eq!(status.spent, eur("85.00"), "phone B sees the payment");
     assert!(
         heard_b
             .0
@@ -187,7 +187,7 @@ fn an_alert_fires_on_one_phone_and_is_never_repeated_on_the_other() {
     );
 
     // Past 100% on phone B: only the new threshold fires, on B, once.
-    b.pay_qr(&grocer_code(20_00), None, None).unwrap();
+    b.pay_qr(&grocer_code("20.00"), None, None).unwrap();
     settle(&a, &b);
     let exceeded_b = heard_b
         .0
