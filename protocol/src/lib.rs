@@ -13,3 +13,14 @@ pub mod signing;
 
 pub use api::*;
 pub use hlc::Hlc;
+
+/// Whether a URL's host (as `Url::host_str` gives it, IPv6 in brackets)
+/// is this machine: the only place plain HTTP to the bank is allowed.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+}

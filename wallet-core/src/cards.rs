@@ -186,15 +186,11 @@ impl Wallet {
                 });
                 let payload = serde_json::to_string(&op)
                     .map_err(|_| Error::Corrupt("a card operation could not be encoded"))?;
-                let seq: i64 =
-                    tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM outbox", [], |r| {
-                        r.get(0)
-                    })?;
                 tx.execute(
                     "INSERT INTO outbox (idempotency_key, kind, payload, created_ms)
                      VALUES (?1, ?2, ?3, ?4)",
                     params![
-                        format!("card:{bank_id}:{now}:{seq}"),
+                        format!("card:{bank_id}:{}", new_id()?),
                         op.kind(),
                         payload,
                         now

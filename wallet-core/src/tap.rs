@@ -245,6 +245,13 @@ fn transaction_from_cdol1(cdol1_data: &[u8]) -> Option<TransactionData> {
     TransactionData::from_values(&values).ok()
 }
 
+/// A tap's id, which is also the idempotency key of its outbox report and
+/// its pending entry, so the bank's posting (which carries the token and
+/// ATC) finds the hold.
+pub(crate) fn tap_key(token_id: &str, atc: u16) -> String {
+    format!("tap:{token_id}:{atc}")
+}
+
 fn status_bytes(sw: StatusWord) -> Vec<u8> {
     ResponseApdu::status(sw).to_bytes()
 }
@@ -563,7 +570,7 @@ impl Wallet {
         }
         .encode();
         let ac = application_cryptogram(&sk, &arqc_input(cdol1_data, templates::AIP, atc, &iad));
-        let id = format!("tap:{}:{}", token.id, atc);
+        let id = tap_key(&token.id, atc);
         let t = &transaction;
         let date = format!("{:04}-{:02}-{:02}", t.date.year, t.date.month, t.date.day);
         let merchant = t.merchant_name.as_deref().map(mask_card_numbers);
@@ -670,7 +677,7 @@ impl Wallet {
 
     /// The tap recorded for a token and ATC, if any.
     pub fn tap(&self, token_id: &str, atc: u16) -> Result<Option<TapRecord>> {
-        let id = format!("tap:{token_id}:{atc}");
+        let id = tap_key(token_id, atc);
         Ok(self.query_taps("WHERE id = ?1", [id])?.pop())
     }
 

@@ -89,7 +89,7 @@ pub(crate) fn check_url(url: &str, cfg: &NetworkConfig) -> Result<Url> {
     }
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => {
+        "http" if billfold_protocol::is_loopback_host(parsed.host_str().unwrap_or("")) => {
             if cfg.allow_loopback_http {
                 Ok(parsed)
             } else {
@@ -101,16 +101,6 @@ pub(crate) fn check_url(url: &str, cfg: &NetworkConfig) -> Result<Url> {
         )),
         _ => Err(Error::InsecureUrl("use an https address")),
     }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or("");
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|a| a.is_loopback())
 }
 
 /// The enrolled device's identity: requests are signed with its key.
@@ -190,21 +180,11 @@ impl BankClient {
     ) -> Result<R> {
         let bytes = serde_json::to_vec(body)
             .map_err(|_| Error::BankProtocol("a request could not be encoded"))?;
-        self.send(
-            "POST",
-            key,
-            signer_id,
-            path,
-            bytes,
-            idempotency_key,
-            retry_unknown,
-        )
+        self.send(key, signer_id, path, bytes, idempotency_key, retry_unknown)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn send<R: DeserializeOwned>(
         &self,
-        method: &str,
         key: &Ed25519KeyPair,
         signer_id: &str,
         path: &str,
@@ -220,7 +200,7 @@ impl BankClient {
             if attempt > 0 {
                 std::thread::sleep(self.backoff(attempt));
             }
-            match self.attempt(method, key, signer_id, path, &url, &body, idempotency_key) {
+            match self.attempt(key, signer_id, path, &url, &body, idempotency_key) {
                 Ok(r) => return Ok(r),
                 // A refusal after an attempt that may have been applied
                 // does not prove it was not: the outcome stays unknown, so
@@ -265,7 +245,6 @@ impl BankClient {
     #[allow(clippy::too_many_arguments)]
     fn attempt<R: DeserializeOwned>(
         &self,
-        method: &str,
         key: &Ed25519KeyPair,
         signer_id: &str,
         path: &str,
@@ -275,15 +254,12 @@ impl BankClient {
     ) -> std::result::Result<R, Failure> {
         let nonce = signing::new_nonce(&self.rng)
             .map_err(|_| Failure::Final(Error::BankProtocol("no randomness for a nonce")))?;
-        let headers = signing::sign_request(key, signer_id, method, path, body, unix_s(), &nonce);
-        let mut req = match method {
-            "GET" => self.http.get(url),
-            _ => self
-                .http
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_vec()),
-        };
+        let headers = signing::sign_request(key, signer_id, "POST", path, body, unix_s(), &nonce);
+        let mut req = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_vec());
         for (k, v) in headers.pairs() {
             req = req.header(k, v);
         }

@@ -430,11 +430,6 @@ fn made_elsewhere(
     }
 }
 
-/// The idempotency key of the phone's own record of a tap (see `tap`).
-pub(crate) fn tap_key(token_id: &str, atc: u16) -> String {
-    format!("tap:{token_id}:{atc}")
-}
-
 /// A posted entry from the feed, as the ledger stores it. Card payments
 /// carry the token and ATC, so the phone's pending tap is found even when
 /// the terminal, not the phone, reported it.
@@ -444,6 +439,11 @@ pub(super) fn bank_entry(e: &wire::LedgerEntry) -> Result<BankEntry> {
         .currency
         .parse()
         .map_err(|_| Error::BankProtocol("an entry's currency is unknown"))?;
+    let magnitude = e
+        .amount
+        .amount_minor
+        .checked_abs()
+        .ok_or(Error::BankProtocol("an entry's amount is out of range"))?;
     let credit = e.amount.amount_minor > 0;
     let kind = match e.kind {
         wire::EntryKind::OpeningBalance => EntryKind::Income,
@@ -451,7 +451,7 @@ pub(super) fn bank_entry(e: &wire::LedgerEntry) -> Result<BankEntry> {
         _ => EntryKind::Purchase,
     };
     let key = match (&e.token_id, e.atc) {
-        (Some(t), Some(atc)) => Some(tap_key(t, atc)),
+        (Some(t), Some(atc)) => Some(crate::tap::tap_key(t, atc)),
         _ => e.origin_key.clone(),
     };
     let merchant = e
@@ -466,7 +466,7 @@ pub(super) fn bank_entry(e: &wire::LedgerEntry) -> Result<BankEntry> {
         account: MAIN_ACCOUNT.to_string(),
         status: EntryStatus::Posted,
         kind,
-        amount: Money::from_minor(e.amount.amount_minor.checked_abs().unwrap_or(0), currency),
+        amount: Money::from_minor(magnitude, currency),
         original: None,
         merchant,
         mcc: e.merchant.as_ref().and_then(|m| m.mcc),
@@ -477,8 +477,12 @@ pub(super) fn bank_entry(e: &wire::LedgerEntry) -> Result<BankEntry> {
     })
 }
 
-/// A key batch from the feed: hex keys for the token's profile.
-fn wire_batch(batch: &wire::KeyBatch, profile: emv::crypto::Profile) -> Result<KeyBatch> {
+/// A key batch from the bank (the feed, or a provisioning answer): hex
+/// keys for consecutive ATCs, for the token's profile.
+pub(super) fn wire_batch(
+    batch: &wire::KeyBatch,
+    profile: emv::crypto::Profile,
+) -> Result<KeyBatch> {
     let keys = batch
         .keys
         .iter()
@@ -500,4 +504,59 @@ fn wire_batch(batch: &wire::KeyBatch, profile: emv::crypto::Profile) -> Result<K
         first_atc: batch.first_atc,
         keys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(amount_minor: i64) -> wire::LedgerEntry {
+        wire::LedgerEntry {
+            entry_id: "ent_1".into(),
+            seq: 1,
+            kind: wire::EntryKind::CardPayment,
+            amount: wire::Money::new(amount_minor, "EUR"),
+            description: "CAFE".into(),
+            merchant: None,
+            card_id: None,
+            token_id: Some("tok_1".into()),
+            atc: Some(7),
+            origin_key: None,
+            authorization_id: None,
+            booked_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_card_posting_finds_the_taps_hold_and_keeps_its_sign() {
+        let e = bank_entry(&entry(-1234)).unwrap();
+        assert_eq!(e.idempotency_key.as_deref(), Some("tap:tok_1:7"));
+        assert_eq!(
+            (e.kind, e.amount.to_minor().unwrap()),
+            (EntryKind::Purchase, 1234)
+        );
+        let refund = bank_entry(&entry(500)).unwrap();
+        assert_eq!(refund.kind, EntryKind::Refund);
+    }
+
+    #[test]
+    fn impossible_amounts_and_batches_are_the_banks_error() {
+        assert!(matches!(
+            bank_entry(&entry(i64::MIN)),
+            Err(Error::BankProtocol(_))
+        ));
+        let batch = wire::KeyBatch {
+            token_id: "tok_1".into(),
+            first_atc: 8,
+            keys: vec![wire::SessionKeyMaterial {
+                atc: 9,
+                key: "00112233445566778899aabbccddeeff".into(),
+            }],
+            issued_until: 10,
+        };
+        assert!(matches!(
+            wire_batch(&batch, emv::crypto::Profile::Aes),
+            Err(Error::BankProtocol(_))
+        ));
+    }
 }

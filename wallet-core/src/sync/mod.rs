@@ -16,6 +16,8 @@
 mod client;
 mod engine;
 mod enroll;
+#[doc(hidden)]
+pub mod fuzzing;
 mod pay;
 mod register;
 

@@ -5,7 +5,7 @@
 use billfold_protocol::{
     CryptoProfile, KeyBatch as WireKeyBatch, KeyRequest, NewCardRequest, ProvisionedCard,
 };
-use emv::crypto::{Profile, SessionKey};
+use emv::crypto::Profile;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -47,20 +47,8 @@ fn keys_from_wire(
     b: &WireKeyBatch,
     p: Profile,
 ) -> std::result::Result<KeyBatch, TokenServiceError> {
-    let bad = || TokenServiceError::Unavailable("the bank sent a malformed key batch".into());
-    let keys = b
-        .keys
-        .iter()
-        .map(|k| {
-            let bytes = Zeroizing::new(hex::decode(&k.key).map_err(|_| bad())?);
-            SessionKey::from_slice(p, &bytes).map_err(|_| bad())
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(KeyBatch {
-        token_id: b.token_id.clone(),
-        first_atc: b.first_atc,
-        keys,
-    })
+    super::engine::wire_batch(b, p)
+        .map_err(|_| TokenServiceError::Unavailable("the bank sent a malformed key batch".into()))
 }
 
 impl TokenService for BankTokenService {

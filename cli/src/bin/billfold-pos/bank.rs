@@ -99,13 +99,7 @@ impl Bank {
     pub fn new(url: &str, timeout: Duration) -> Result<Self, BankError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|_| BankError::Other("--server: not a URL".to_string()))?;
-        let host = parsed.host_str().unwrap_or("");
-        let loopback = host == "localhost"
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_loopback());
+        let loopback = billfold_protocol::is_loopback_host(parsed.host_str().unwrap_or(""));
         match parsed.scheme() {
             "https" => {}
             "http" if loopback => {}
