@@ -5,7 +5,7 @@ CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 BIN := $(CARGO_TARGET_DIR)/debug
 
-.PHONY: all build test test-rust lint demo bench fmt clean
+.PHONY: all build test test-rust lint demo bench fmt clean tzdata
 .PHONY: test-server bench-server bench-sync
 .PHONY: bench-ledger bench-scan bench-tap qr-eval
 .PHONY: bindings test-kotlin swift-check release-size-lib size bench-kotlin
@@ -18,7 +18,11 @@ build:
 ## The whole test suite, as CI runs it.
 test: test-rust test-server test-kotlin swift-check
 
-test-rust:
+## Time zones come from the system's database, as on phones.
+tzdata:
+	@scripts/need-tzdata.sh
+
+test-rust: tzdata
 	$(CARGO) test --workspace --exclude billfold-server
 
 ## The bank server's suite runs against SQLite and a throwaway PostgreSQL
@@ -32,7 +36,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## The end-to-end customer journey.
-demo:
+demo: tzdata
 	$(CARGO) build -p billfold-cli -p billfold-server
 	BIN=$(BIN) scripts/demo.sh
 
@@ -116,7 +120,7 @@ bindings:
 	@echo "bindings: Kotlin in $(KOTLIN_JVM_OUT) and $(KOTLIN_ANDROID_OUT), Swift in $(SWIFT_OUT); stripped copy in $(BINDINGS_LIBDIR)/stripped"
 
 ## JUnit tests of the Kotlin bindings against the real library (Maven).
-test-kotlin: bindings
+test-kotlin: bindings tzdata
 	@command -v mvn >/dev/null && command -v java >/dev/null || { \
 		echo "test-kotlin needs Maven and a JDK 17+ (Debian: apt-get install maven openjdk-17-jdk-headless)"; exit 1; }
 	$(CARGO) build -p billfold-server

@@ -16,8 +16,7 @@ mod status;
 use std::collections::HashSet;
 
 use billfold_protocol::{Collection, TOMBSTONE_FIELD};
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use serde_json::json;
@@ -29,6 +28,8 @@ use crate::ledger::fx::FxTable;
 use crate::ledger::{Aggregates, StoredRow};
 use crate::money::{Currency, Money};
 use crate::replica::write_local;
+pub(crate) use crate::time::{local_date, parse_zone as parse_tz};
+use crate::time::{zone_name, TimeZone};
 use crate::wallet::{new_id, Wallet};
 
 pub use period::Period;
@@ -143,7 +144,7 @@ pub(crate) struct StoredBudget {
     pub(crate) currency: Currency,
     pub(crate) period: Period,
     pub(crate) tz_name: String,
-    pub(crate) tz: Tz,
+    pub(crate) tz: TimeZone,
     pub(crate) rollover: Rollover,
     pub(crate) thresholds: Vec<u32>,
     pub(crate) starts_on: NaiveDate,
@@ -218,20 +219,6 @@ impl StoredBudget {
     }
 }
 
-pub(crate) fn parse_tz(name: &str) -> Result<Tz> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| Error::UnknownTimeZone)
-}
-
-/// The local calendar date of a UTC instant in `tz`.
-pub(crate) fn local_date(ms: i64, tz: Tz) -> NaiveDate {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
-}
-
 fn parse_thresholds_text(s: &str) -> Result<Vec<u32>> {
     if s.is_empty() {
         return Ok(vec![]);
@@ -301,7 +288,7 @@ fn check_name(name: &str) -> Result<String> {
 pub(crate) struct BudgetScope {
     pub(crate) id: String,
     pub(crate) currency: Currency,
-    tz: Tz,
+    tz: TimeZone,
     period: Period,
     first_start: NaiveDate,
     /// `None`: every category.
@@ -313,7 +300,7 @@ impl BudgetScope {
         BudgetScope {
             id: b.id.clone(),
             currency: b.currency,
-            tz: b.tz,
+            tz: b.tz.clone(),
             period: b.period,
             first_start: b.first_period().0,
             categories: b.category.as_deref().map(|c| match tree.resolve(c) {
@@ -332,7 +319,7 @@ impl BudgetScope {
     /// The start of the period an entry booked at `ms` falls in, by its
     /// local date in the budget's zone; `None` before the budget began.
     pub(crate) fn period_start_of(&self, ms: i64) -> Option<NaiveDate> {
-        let date = local_date(ms, self.tz);
+        let date = local_date(ms, &self.tz);
         if date < self.first_start {
             return None;
         }
@@ -459,7 +446,7 @@ impl Wallet {
         let starts_on = match (spec.period, spec.starts_on) {
             (Period::Custom { start, .. }, _) => start,
             (_, Some(d)) => d,
-            (_, None) => local_date(now, tz),
+            (_, None) => local_date(now, &tz),
         };
         let id = new_id()?;
         let (alerts, budget) = {
@@ -479,7 +466,7 @@ impl Wallet {
                     category,
                     spec.limit.currency().code(),
                     spec.period.to_string(),
-                    tz.name(),
+                    zone_name(&tz),
                     spec.rollover.as_str(),
                     thresholds_text(&thresholds),
                     starts_on.to_string(),
@@ -509,7 +496,7 @@ impl Wallet {
 
     fn budget_in(&self, conn: &Connection, tree: &CategoryTree, id: &str) -> Result<Budget> {
         let b = StoredBudget::load(conn, id)?;
-        let today = local_date(self.now_ms(), b.tz);
+        let today = local_date(self.now_ms(), &b.tz);
         let start = b
             .period
             .containing(today)
@@ -583,7 +570,7 @@ impl Wallet {
                     thresholds.as_deref().map(thresholds_text),
                     edit.rollover.map(Rollover::as_str),
                     edit.period.map(|p| p.to_string()),
-                    tz.map(|t| t.name()),
+                    tz.as_ref().map(zone_name),
                     category.is_some(),
                     category.clone().flatten(),
                     starts_on.to_string(),
@@ -595,7 +582,7 @@ impl Wallet {
             if let Some(minor) = limit {
                 // From the current period on; earlier periods keep theirs,
                 // so an edit does not rewrite rollover history.
-                let today = local_date(now, new.tz);
+                let today = local_date(now, &new.tz);
                 let from = new
                     .period
                     .containing(today)

@@ -19,6 +19,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Value};
 
 use super::StoredBudget;
+use crate::time::zone_name;
+
 use super::{check_name, check_thresholds, parse_tz, thresholds_text, Period, Rollover};
 use crate::error::Result;
 use crate::ledger::MAX_MINOR;
@@ -66,12 +68,9 @@ pub(crate) fn parse(field: &str, v: &Value) -> std::result::Result<Field, Reject
         "category" => Field::Category(as_opt_id(v)?),
         "currency" => Field::Currency(Currency::from_code(as_str(v)?).map_err(|_| InvalidValue)?),
         "period" => Field::Period(as_str(v)?.parse().map_err(|_| InvalidValue)?),
-        "time_zone" => Field::TimeZone(
-            parse_tz(as_str(v)?)
-                .map_err(|_| InvalidValue)?
-                .name()
-                .into(),
-        ),
+        "time_zone" => {
+            Field::TimeZone(zone_name(&parse_tz(as_str(v)?).map_err(|_| InvalidValue)?).into())
+        }
         "rollover" => Field::Rollover(Rollover::parse(as_str(v)?).map_err(|_| InvalidValue)?),
         "thresholds" => {
             let values = v

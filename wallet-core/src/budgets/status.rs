@@ -249,7 +249,7 @@ pub(crate) fn evaluate(
             Err(Error::BudgetNotFound) => continue,
             Err(e) => return Err(e),
         };
-        let today = local_date(now_ms, b.tz);
+        let today = local_date(now_ms, &b.tz);
         let s = match compute(tx, tree, &b, today) {
             Ok(s) => s,
             Err(Error::MissingRate { .. }) => continue,
@@ -372,7 +372,7 @@ impl Wallet {
         let conn = self.conn();
         let tree = CategoryTree::load(&conn)?;
         let b = StoredBudget::load(&conn, id)?;
-        compute(&conn, &tree, &b, local_date(now, b.tz))
+        compute(&conn, &tree, &b, local_date(now, &b.tz))
     }
 
     /// Every budget's current period, in creation order.
@@ -383,7 +383,7 @@ impl Wallet {
         let tree = CategoryTree::load(&conn)?;
         StoredBudget::load_all(&conn)?
             .iter()
-            .map(|b| compute(&conn, &tree, b, local_date(now, b.tz)))
+            .map(|b| compute(&conn, &tree, b, local_date(now, &b.tz)))
             .collect()
     }
 }

@@ -13,16 +13,15 @@ mod export;
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate, TimeZone};
-use chrono_tz::Tz;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::budgets::{local_date, parse_tz};
 use crate::categories::CategoryTree;
 use crate::error::{Error, Result};
 use crate::ledger::fx::{convert, FxTable};
 use crate::money::{Currency, Money};
+use crate::time::{day_start_ms, local_date, parse_zone, zone_name};
 use crate::wallet::Wallet;
 
 pub use chart::{render_chart, ChartFormat};
@@ -95,22 +94,6 @@ fn add_months(d: NaiveDate, n: i32) -> Option<NaiveDate> {
     month_start(total.div_euclid(12), total.rem_euclid(12) as u32 + 1)
 }
 
-/// The UTC instant of local midnight starting `date` (or the first instant
-/// of that day, where a DST jump skips midnight).
-fn day_start_ms(date: NaiveDate, tz: Tz) -> i64 {
-    (0..3)
-        .find_map(|h| {
-            date.and_hms_opt(h, 0, 0)
-                .and_then(|t| tz.from_local_datetime(&t).earliest())
-        })
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_else(|| {
-            date.and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc().timestamp_millis())
-                .unwrap_or(0)
-        })
-}
-
 fn share(part: Decimal, total: Decimal) -> u32 {
     if total <= Decimal::ZERO {
         return 0;
@@ -160,8 +143,8 @@ impl Wallet {
                 reason: "ask for 1 to 100 merchants",
             });
         }
-        let tz = parse_tz(&q.time_zone)?;
-        let today = local_date(self.now_ms(), tz);
+        let tz = parse_zone(&q.time_zone)?;
+        let today = local_date(self.now_ms(), &tz);
         let this_month = month_start(today.year(), today.month()).ok_or(Error::Corrupt("date"))?;
         // One month more than asked, for the first month's change.
         let n = q.months as i32 + 1;
@@ -172,7 +155,7 @@ impl Wallet {
                 field: "months",
                 reason: "the range is out of the calendar",
             })?;
-        let bounds: Vec<i64> = starts.iter().map(|d| day_start_ms(*d, tz)).collect();
+        let bounds: Vec<i64> = starts.iter().map(|d| day_start_ms(*d, &tz)).collect();
 
         let conn = self.conn();
         let tree = CategoryTree::load(&conn)?;
@@ -347,7 +330,7 @@ impl Wallet {
         top_merchants.truncate(q.top_merchants as usize);
         Ok(Insights {
             currency: q.currency,
-            time_zone: tz.name().to_string(),
+            time_zone: zone_name(&tz).to_string(),
             from: starts[1],
             to: today,
             total: money(total),

@@ -75,7 +75,16 @@ impl Default for NetworkConfig {
 /// Checks the bank's address against the transport policy and returns it
 /// without a trailing slash.
 pub(crate) fn check_url(url: &str, cfg: &NetworkConfig) -> Result<Url> {
-    let parsed = Url::parse(url.trim()).map_err(|_| Error::InsecureUrl("it is not a URL"))?;
+    let url = url.trim();
+    // Host names are ASCII only: the library is built without Unicode IDNA
+    // tables (bindings/README.md, "Size"), so a bank with an international
+    // name is given in its xn-- form.
+    if !url.is_ascii() {
+        return Err(Error::InsecureUrl(
+            "write an international host name in its xn-- (punycode) form",
+        ));
+    }
+    let parsed = Url::parse(url).map_err(|_| Error::InsecureUrl("it is not a URL"))?;
     if parsed.cannot_be_a_base() || parsed.host_str().is_none() {
         return Err(Error::InsecureUrl("it has no host"));
     }
@@ -358,6 +367,7 @@ mod tests {
             "http://127.0.0.1:8080",
             "http://localhost:1",
             "http://[::1]:9",
+            "https://xn--bnk-qla.example", // "bänk", as punycode
         ] {
             assert!(check_url(ok, &cfg).is_ok(), "{ok}");
         }
@@ -370,6 +380,7 @@ mod tests {
             "https://bank.example/?x=1",
             "not a url",
             "",
+            "https://bänk.example",
         ] {
             assert!(
                 matches!(check_url(bad, &cfg), Err(Error::InsecureUrl(_))),
