@@ -219,6 +219,12 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+impl From<frame::FrameError> for Error {
+    fn from(e: frame::FrameError) -> Self {
+        Error::InvalidFrame(e.0)
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e.kind().to_string())

@@ -11,100 +11,7 @@ use zxingcpp::{BarcodeFormat, BarcodeReader, ImageFormat, ImageView};
 
 use crate::error::{Error, Result};
 
-/// A point in pixels of some image: column `x`, row `y`, origin top left.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Point {
-    pub x: f32,
-    pub y: f32,
-}
-
-/// A borrowed 8-bit grey image whose rows start `stride` bytes apart.
-///
-/// Construction checks that every pixel lies inside `data`, so a decoder
-/// may index it freely.
-#[derive(Debug, Clone, Copy)]
-pub struct LumaView<'a> {
-    data: &'a [u8],
-    width: usize,
-    height: usize,
-    stride: usize,
-}
-
-impl<'a> LumaView<'a> {
-    /// The largest side accepted: beyond this no phone camera or sensible
-    /// photo goes, and zxing-cpp's pattern counters are 16-bit.
-    pub const MAX_SIDE: usize = 16_384;
-    /// The most pixels accepted (a 64-megapixel photo).
-    pub const MAX_PIXELS: usize = 64 << 20;
-
-    pub fn new(data: &'a [u8], width: usize, height: usize, stride: usize) -> Result<Self> {
-        if width == 0 || height == 0 {
-            return Err(Error::InvalidFrame("the width and height must not be zero"));
-        }
-        if stride < width {
-            return Err(Error::InvalidFrame(
-                "the row stride must be at least the width",
-            ));
-        }
-        if width > Self::MAX_SIDE || height > Self::MAX_SIDE {
-            return Err(Error::InvalidFrame(
-                "the frame is larger than 16384 pixels on a side",
-            ));
-        }
-        let pixels = width
-            .checked_mul(height)
-            .ok_or(Error::InvalidFrame("the frame size overflows"))?;
-        if pixels > Self::MAX_PIXELS {
-            return Err(Error::InvalidFrame("the frame has more than 64 megapixels"));
-        }
-        // The last row need not be padded to the full stride (Android's
-        // Y planes often are not), so `stride * (height - 1) + width`.
-        let needed = stride
-            .checked_mul(height - 1)
-            .and_then(|n| n.checked_add(width))
-            .filter(|&n| i32::try_from(n).is_ok())
-            .ok_or(Error::InvalidFrame("the frame size overflows"))?;
-        if data.len() < needed {
-            return Err(Error::InvalidFrame(
-                "the buffer is shorter than the width, height and stride say",
-            ));
-        }
-        // Keep the last row's padding when the buffer has it: then a
-        // decoder can view the rows without copying them.
-        let end = stride
-            .checked_mul(height)
-            .map_or(needed, |full| full.min(data.len()));
-        Ok(LumaView {
-            data: &data[..end],
-            width,
-            height,
-            stride,
-        })
-    }
-
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
-    pub fn height(&self) -> usize {
-        self.height
-    }
-
-    pub fn stride(&self) -> usize {
-        self.stride
-    }
-
-    /// Row `y`, exactly `width` pixels.
-    pub fn row(&self, y: usize) -> &'a [u8] {
-        let start = y * self.stride;
-        &self.data[start..start + self.width]
-    }
-
-    /// All bytes from the first pixel to the last (rows and their padding).
-    pub fn data(&self) -> &'a [u8] {
-        self.data
-    }
-}
+pub use frame::{LumaView, Point};
 
 /// How a decoder should turn grey into black and white.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,14 +93,15 @@ impl QrDecoder for ZxingDecoder {
 fn decode_zxing(image: LumaView<'_>, hints: &DecodeHints) -> Result<Vec<DecodedSymbol>> {
     // zxing-cpp's local-average binarizer is most of a pass's time, and
     // computing the same black and white in Rust is several times faster
-    // (see binarize.rs). Its own downscaling must see grey, so a pass that
+    // (see frame::binarize). Its own downscaling must see grey, so a pass that
     // asks for it keeps zxing-cpp's binarizer.
     if hints.binarizer == Binarizer::LocalAverage && !hints.try_downscale {
         return BINARIZED.with(|cell| {
             // Taken out for the call, so that nothing is borrowed across it.
             let mut buf = cell.take();
-            let found = if super::binarize::local_average(image, &mut buf) {
+            let found = if frame::binarize::local_average(image, &mut buf) {
                 LumaView::new(&buf, image.width(), image.height(), image.width())
+                    .map_err(Error::from)
                     .and_then(|bw| read_zxing(bw, hints, zxingcpp::Binarizer::FixedThreshold))
             } else {
                 // Too small or without contrast: zxing-cpp's local-average

@@ -2,10 +2,8 @@
 //! generating codes to show, and turning a scanned EMV payload into a
 //! payment request.
 
-mod binarize;
 pub mod decoder;
 pub mod generate;
-mod prepare;
 pub mod request;
 pub mod scan;
 

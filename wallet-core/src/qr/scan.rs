@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::decoder::{
     Binarizer, DecodeHints, DecodedSymbol, LumaView, Point, QrDecoder, ZxingDecoder,
 };
-use super::prepare::{self, Prepared, Rect};
 use crate::error::{Error, Result};
+use frame::prepare::{self, Prepared, Rect};
 
 /// How far the app must turn the frame clockwise to show it upright, as
 /// Android's `ImageInfo.rotationDegrees` and iOS's orientation report it.
@@ -144,7 +144,7 @@ impl ScanStrategy {
     /// codes of 435 instead of 394, in about 60% of its median time per
     /// frame; a frame with no code, where every pass runs, costs 20 to 35%
     /// less than that single pass: about 4.5 ms of CPU for 1920x1080 in
-    /// benches/scan.rs. Passes 1 to 3 binarize in Rust (see binarize.rs),
+    /// benches/scan.rs. Passes 1 to 3 binarize in Rust (see frame::binarize),
     /// which is what makes four passes cheaper than zxing-cpp's one.
     pub fn tuned() -> Self {
         let pass = |view, try_invert, try_downscale, binarizer, only_if_nothing_found| Pass {

@@ -6,7 +6,7 @@
 //! is about two thirds of a whole decode pass. This module computes the
 //! very same black-and-white image (bit for bit: the tests check it against
 //! a line-by-line port of the C++) a row at a time, which the compiler does
-//! vectorise, and [`super::decoder::ZxingDecoder`] hands the result to
+//! vectorise, and wallet-core's `ZxingDecoder` hands the result to
 //! zxing-cpp with its plain fixed-threshold binarizer. What zxing-cpp then
 //! detects and decodes is unchanged; only the time differs.
 //!
@@ -25,7 +25,7 @@
 //! at all, are binarized with one global threshold instead; this module
 //! says so with `None`, and the caller asks zxing-cpp for exactly that.
 
-use super::decoder::LumaView;
+use crate::LumaView;
 
 const BLOCK: usize = 8;
 /// The smoothing window: 5 x 5 blocks.
@@ -35,8 +35,8 @@ const MIN_DYNAMIC_RANGE: u8 = 24;
 
 /// What a binarized pixel holds: black is 0, white is 255, so that any
 /// threshold from 0 to 254 reads the image back unchanged.
-pub(crate) const BLACK: u8 = 0;
-pub(crate) const WHITE: u8 = 255;
+pub const BLACK: u8 = 0;
+pub const WHITE: u8 = 255;
 
 /// Writes the frame in black ([`BLACK`]) and white ([`WHITE`]) to `out`,
 /// tightly packed, exactly as zxing-cpp's local-average binarizer would
@@ -44,7 +44,8 @@ pub(crate) const WHITE: u8 = 255;
 /// back to one global threshold. `out` is reused rather than allocated:
 /// a fresh 2 MB buffer per frame costs as much in page faults as the
 /// binarizing itself.
-pub(crate) fn local_average(img: LumaView<'_>, out: &mut Vec<u8>) -> bool {
+#[inline(never)] // keeps this crate's opt-level under LTO (lib.rs)
+pub fn local_average(img: LumaView<'_>, out: &mut Vec<u8>) -> bool {
     let (w, h) = (img.width(), img.height());
     if w < WINDOW || h < WINDOW {
         return false;

@@ -5,8 +5,7 @@
 //! Everything here is plain integer arithmetic over rows, so it stays in
 //! the low milliseconds for a 1920x1080 frame (see benches/scan.rs).
 
-use super::decoder::{LumaView, Point};
-use crate::error::Result;
+use crate::{FrameError, LumaView, Point};
 
 /// An owned, tightly packed grey image and where it came from.
 #[derive(Debug, Clone)]
@@ -21,7 +20,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Fails only if an enlargement went past the frame size limits.
-    pub fn view(&self) -> Result<LumaView<'_>> {
+    pub fn view(&self) -> Result<LumaView<'_>, FrameError> {
         LumaView::new(&self.pixels, self.width, self.height, self.width)
     }
 
@@ -46,6 +45,7 @@ pub struct Rect {
 /// the sensor noise and screen moire that a plain subsample would alias.
 /// Each output pixel is the rounded mean of its block, as zxing-cpp's own
 /// downscaling computes it. `None` when the result would be empty.
+#[inline(never)] // keeps this crate's opt-level under LTO (lib.rs)
 pub fn downscale(src: LumaView<'_>, factor: usize) -> Option<Prepared> {
     let f = factor.clamp(1, 4);
     let (w, h) = (src.width() / f, src.height() / f);
@@ -111,6 +111,7 @@ fn box_mean<const F: usize>(src: LumaView<'_>, w: usize, h: usize) -> Vec<u8> {
 /// Copies `rect` (clipped to the frame) and enlarges it `factor` times with
 /// bilinear interpolation, so that codes with barely two pixels per module
 /// get a binarizer grid fine enough to separate them.
+#[inline(never)] // keeps this crate's opt-level under LTO (lib.rs)
 pub fn crop_upscale(src: LumaView<'_>, rect: Rect, factor: usize) -> Option<Prepared> {
     let x0 = rect.x.min(src.width());
     let y0 = rect.y.min(src.height());
@@ -158,6 +159,7 @@ pub fn crop_upscale(src: LumaView<'_>, rect: Rect, factor: usize) -> Option<Prep
 /// code printed in 20 grey levels comes out in 255.
 /// Tiles flatter than `min_range` are left nearly as they are, so noise in
 /// flat areas is not blown up into texture.
+#[inline(never)] // keeps this crate's opt-level under LTO (lib.rs)
 pub fn stretch_contrast(img: &Prepared, tile: usize, min_range: u8) -> Prepared {
     let (w, h) = (img.width, img.height);
     let t = tile.max(4);
@@ -231,6 +233,7 @@ pub fn stretch_contrast(img: &Prepared, tile: usize, min_range: u8) -> Prepared 
 }
 
 /// Copies a view into a tightly packed image at scale 1.
+#[inline(never)] // keeps this crate's opt-level under LTO (lib.rs)
 pub fn copy(src: LumaView<'_>) -> Prepared {
     let mut pixels = Vec::with_capacity(src.width() * src.height());
     for y in 0..src.height() {
