@@ -109,6 +109,8 @@ bindings:
 		--out-dir $(KOTLIN_JVM_OUT) $(BINDINGS_LIBDIR)/$(FFI_LIB)
 	$(BINDGEN) generate --no-format --config uniffi-android.toml --language kotlin \
 		--out-dir $(KOTLIN_ANDROID_OUT) $(BINDINGS_LIBDIR)/$(FFI_LIB)
+	scripts/kotlin_call_status.py $(KOTLIN_JVM_OUT)/app/billfold/core/billfold.kt \
+		$(KOTLIN_ANDROID_OUT)/app/billfold/core/billfold.kt
 	$(BINDGEN) generate --no-format --config uniffi.toml --language swift \
 		--out-dir $(CARGO_TARGET_DIR)/uniffi-swift $(BINDINGS_LIBDIR)/$(FFI_LIB)
 	mkdir -p $(SWIFT_OUT) $(SWIFT_HEADERS)

@@ -218,6 +218,35 @@ class WalletTest {
     }
 
     @Test
+    fun `a call into Rust made inside a callback keeps its own result`() {
+        // The generated code reuses call statuses per thread
+        // (scripts/kotlin_call_status.py). Here the clock calls Rust again
+        // while the wallet's own call is under way, once failing and once
+        // succeeding: neither result may leak into the outer call.
+        val clock = object : Clock {
+            val innerCalls = java.util.concurrent.atomic.AtomicInteger()
+            override fun nowMillis(): Long {
+                assertTrue(generateQrCode("billfold").size > 0u)
+                // Failing last: a status shared with the outer call would
+                // still say "failed" when the outer call returns.
+                val refused = assertFailsWith<WalletException> { parsePaymentRequest("not a payload") }
+                assertTrue(refused.code.isNotBlank())
+                innerCalls.incrementAndGet()
+                return NOV_23_2026_NOON_UTC
+            }
+        }
+        Wallet.create(dir, AesGcmKeyStore(), clock).use { wallet ->
+            repeat(3) { i ->
+                val card = wallet.addCard(luhn("40000000000%04d".format(i)), expiry, "Ada Lovelace", null)
+                assertEquals(card.id, wallet.card(card.id).id)
+                expectInvalid("card_expired", visa) { wallet.addCard(visa, "01/20", "Ada Lovelace", null) }
+            }
+            assertTrue(clock.innerCalls.get() >= 6, "the clock was read inside the calls")
+            assertEquals(3, wallet.listCards().size)
+        }
+    }
+
+    @Test
     fun `money is exact decimal text with a currency code`() {
         val m = parseMoney("12.3", "usd")
         assertEquals(Money("12.30", "USD"), m)
