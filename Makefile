@@ -86,7 +86,9 @@ bench-sync:
 # unstripped library (uniffi reads its metadata from the symbol table), and
 # only then is a copy stripped.
 
-FFI_LIB        := libbillfold_ffi.so
+# billfold-lib links the uniffi crate (billfold-ffi) into the library the
+# apps load (bindings/lib/lib.rs says why it is a package of its own).
+FFI_LIB        := libbillfold.so
 BINDGEN        := $(CARGO_TARGET_DIR)/debug/uniffi-bindgen
 # Which cargo profile `make bindings` builds: debug for development and the
 # Kotlin tests; `make bindings BINDINGS_PROFILE=release-size` for shipping.
@@ -103,7 +105,7 @@ SIZE_BUDGET_BYTES  := 4194304
 ## Kotlin (desktop JVM and Android flavours) and Swift, from the library.
 bindings:
 	$(CARGO) build -p uniffi-bindgen
-	$(CARGO) build -p billfold-ffi $(if $(filter debug,$(BINDINGS_PROFILE)),,--profile $(BINDINGS_PROFILE))
+	$(CARGO) build -p billfold-lib $(if $(filter debug,$(BINDINGS_PROFILE)),,--profile $(BINDINGS_PROFILE))
 	rm -rf $(KOTLIN_JVM_OUT) $(KOTLIN_ANDROID_OUT) $(SWIFT_OUT)/BillfoldCore.swift $(SWIFT_HEADERS) $(CARGO_TARGET_DIR)/uniffi-swift
 	$(BINDGEN) generate --no-format --config uniffi.toml --language kotlin \
 		--out-dir $(KOTLIN_JVM_OUT) $(BINDINGS_LIBDIR)/$(FFI_LIB)
@@ -143,18 +145,18 @@ $(SWIFT_VENV)/.installed: scripts/swift-check-requirements.txt
 
 ## The library that ships: release-size profile, and a stripped copy.
 ##
-## `cargo rustc --crate-type cdylib`, not `cargo build`: cargo runs LTO only
-## when every crate type of the package can take it, and billfold-ffi's
-## `lib` (for the Rust tests) cannot, so `cargo build` would silently skip
-## the profile's `lto = true` (about 1.3 MB more). Cross builds of the
-## mobile library need the same (bindings/README.md). On Linux (the
-## x86_64 stand-in for arm64) relative relocations are packed as RELR,
-## which needs glibc 2.36 or later to load; Android builds pack them in
-## the format its loader reads (.cargo/config.toml).
+## billfold-lib, not billfold-ffi: cargo runs LTO only when every crate
+## type of the package can take it, and billfold-ffi's plain `lib` (for
+## the Rust tests) cannot; billfold-lib is only cdylib + staticlib, so
+## mobile builds get LTO with a plain `cargo build` too. `cargo rustc`
+## here only to pass a link flag to this one crate: on Linux (the x86_64
+## stand-in for arm64) relative relocations are packed as RELR, which needs
+## glibc 2.36 or later to load; Android builds pack them in the format its
+## loader reads (.cargo/config.toml).
 comma := ,
 RELEASE_SIZE_RUSTC_ARGS := $(if $(filter Linux,$(shell uname -s)),-C link-arg=-Wl$(comma)-z$(comma)pack-relative-relocs)
 release-size-lib:
-	$(CARGO) rustc -p billfold-ffi --profile release-size --lib --crate-type cdylib -- $(RELEASE_SIZE_RUSTC_ARGS)
+	$(CARGO) rustc -p billfold-lib --profile release-size --lib -- $(RELEASE_SIZE_RUSTC_ARGS)
 	@if nm -C $(CARGO_TARGET_DIR)/release-size/$(FFI_LIB) | grep -qE 'ZXing::(OneD|Aztec|DataMatrix|MaxiCode|Pdf417)::'; then \
 		echo "zxing-cpp was built with every barcode format, before scripts/cmake-qr-only.sh applied;"; \
 		echo "rerun its build script: rm -rf $(CARGO_TARGET_DIR)/*/.fingerprint/zxing-cpp-*, then make again"; exit 1; fi

@@ -23,9 +23,9 @@ macs=(aarch64-apple-darwin x86_64-apple-darwin)
 
 rustup target add "$ios" "${sims[@]}" "${macs[@]}"
 for t in "$ios" "${sims[@]}" "${macs[@]}"; do
-    cargo build -p billfold-ffi --profile "$profile" --target "$t"
+    cargo build -p billfold-lib --profile "$profile" --target "$t"
 done
-lib() { echo "$target_dir/$1/$profile_dir/libbillfold_ffi.a"; }
+lib() { echo "$target_dir/$1/$profile_dir/libbillfold.a"; }
 
 # Bindings come from an unstripped library (uniffi reads the metadata
 # symbols); they are identical for every target, so the host's will do.
@@ -41,14 +41,14 @@ cp "$work/gen/BillfoldCoreFFI.modulemap" "$work/headers/module.modulemap"
 
 # One fat library per platform variant: the simulator and macOS each run on
 # both Apple silicon and Intel.
-lipo -create "$(lib "${sims[0]}")" "$(lib "${sims[1]}")" -output "$work/libbillfold_ffi-sim.a"
-lipo -create "$(lib "${macs[0]}")" "$(lib "${macs[1]}")" -output "$work/libbillfold_ffi-macos.a"
+lipo -create "$(lib "${sims[0]}")" "$(lib "${sims[1]}")" -output "$work/libbillfold-sim.a"
+lipo -create "$(lib "${macs[0]}")" "$(lib "${macs[1]}")" -output "$work/libbillfold-macos.a"
 
 rm -rf "$out/BillfoldCoreFFI.xcframework"
 xcodebuild -create-xcframework \
     -library "$(lib "$ios")" -headers "$work/headers" \
-    -library "$work/libbillfold_ffi-sim.a" -headers "$work/headers" \
-    -library "$work/libbillfold_ffi-macos.a" -headers "$work/headers" \
+    -library "$work/libbillfold-sim.a" -headers "$work/headers" \
+    -library "$work/libbillfold-macos.a" -headers "$work/headers" \
     -output "$out/BillfoldCoreFFI.xcframework"
 
 echo "built $out/BillfoldCoreFFI.xcframework; now: cd bindings/swift && swift test"
