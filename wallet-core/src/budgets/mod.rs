@@ -28,8 +28,7 @@ use crate::ledger::fx::FxTable;
 use crate::ledger::{Aggregates, StoredRow};
 use crate::money::{Currency, Money};
 use crate::replica::write_local;
-pub(crate) use crate::time::{local_date, parse_zone as parse_tz};
-use crate::time::{zone_name, TimeZone};
+use crate::time::{local_date, parse_zone, zone_name, TimeZone};
 use crate::wallet::{new_id, Wallet};
 
 pub use period::Period;
@@ -167,7 +166,7 @@ impl StoredBudget {
             category: r.get(2)?,
             currency: Currency::from_code(&r.get::<_, String>(3)?).map_err(corrupt)?,
             period: r.get::<_, String>(4)?.parse().map_err(corrupt)?,
-            tz: parse_tz(&tz_name).map_err(corrupt)?,
+            tz: parse_zone(&tz_name).map_err(corrupt)?,
             tz_name,
             rollover: Rollover::parse(&r.get::<_, String>(6)?).map_err(corrupt)?,
             thresholds: parse_thresholds_text(&r.get::<_, String>(7)?).map_err(corrupt)?,
@@ -436,7 +435,7 @@ impl Wallet {
         self.keys()?;
         let name = check_name(&spec.name)?;
         let limit_minor = check_limit(&spec.limit)?;
-        let tz = parse_tz(&spec.time_zone)?;
+        let tz = parse_zone(&spec.time_zone)?;
         spec.period.validate()?;
         let thresholds = match &spec.thresholds {
             Some(t) => check_thresholds(t.clone())?,
@@ -536,7 +535,7 @@ impl Wallet {
             let old = StoredBudget::load(&tx, id)?;
             let name = edit.name.as_deref().map(check_name).transpose()?;
             let thresholds = edit.thresholds.clone().map(check_thresholds).transpose()?;
-            let tz = edit.time_zone.as_deref().map(parse_tz).transpose()?;
+            let tz = edit.time_zone.as_deref().map(parse_zone).transpose()?;
             if let Some(p) = &edit.period {
                 p.validate()?;
             }

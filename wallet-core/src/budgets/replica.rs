@@ -19,15 +19,14 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Value};
 
 use super::StoredBudget;
-use crate::time::zone_name;
-
-use super::{check_name, check_thresholds, parse_tz, thresholds_text, Period, Rollover};
+use super::{check_name, check_thresholds, thresholds_text, Period, Rollover};
 use crate::error::Result;
 use crate::ledger::MAX_MINOR;
 use crate::money::Currency;
 use crate::replica::{
     as_bool, as_i64, as_opt_id, as_str, newest_text, Rebuilt, Register, RejectReason,
 };
+use crate::time::{parse_zone, zone_name};
 
 /// One parsed field.
 pub(crate) enum Field {
@@ -69,7 +68,7 @@ pub(crate) fn parse(field: &str, v: &Value) -> std::result::Result<Field, Reject
         "currency" => Field::Currency(Currency::from_code(as_str(v)?).map_err(|_| InvalidValue)?),
         "period" => Field::Period(as_str(v)?.parse().map_err(|_| InvalidValue)?),
         "time_zone" => {
-            Field::TimeZone(zone_name(&parse_tz(as_str(v)?).map_err(|_| InvalidValue)?).into())
+            Field::TimeZone(zone_name(&parse_zone(as_str(v)?).map_err(|_| InvalidValue)?).into())
         }
         "rollover" => Field::Rollover(Rollover::parse(as_str(v)?).map_err(|_| InvalidValue)?),
         "thresholds" => {

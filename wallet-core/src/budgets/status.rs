@@ -17,12 +17,13 @@ use rusqlite::{params, Connection, Transaction};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use super::{limit_at, limits, local_date, Budget, Rollover, StoredBudget};
+use super::{limit_at, limits, Budget, Rollover, StoredBudget};
 use crate::alerts::{Alert, AlertKind};
 use crate::categories::CategoryTree;
 use crate::error::{Error, Result};
 use crate::ledger::fx::FxTable;
 use crate::money::{Currency, Money};
+use crate::time::local_date;
 use crate::wallet::Wallet;
 
 /// "At this pace you will exceed by `overshoot` around `around`."
