@@ -158,3 +158,29 @@ fn each_bad_input_has_its_own_typed_error() {
     assert_eq!(b.time_zone, "Europe/Paris");
     assert!(matches!(w.budget("missing"), Err(Error::BudgetNotFound)));
 }
+
+/// A stored zone the phone's time-zone database does not know (one newer
+/// than its tzdata, say) leaves the budget readable, counted in UTC, and
+/// keeps the stored name for when the database catches up.
+#[test]
+fn a_stored_zone_this_device_does_not_know_keeps_the_budget_usable() {
+    let f = fixture();
+    let w = &f.wallet;
+    let id = w
+        .create_budget(&monthly("B", "100.00 USD", None, "Europe/Paris"))
+        .unwrap()
+        .budget
+        .id;
+    rusqlite::Connection::open(w.db_path())
+        .unwrap()
+        .execute(
+            "UPDATE budgets SET time_zone = 'America/Atlantis' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let b = w.budget(&id).unwrap();
+    assert_eq!(b.time_zone, "America/Atlantis");
+    assert_eq!(w.budgets().unwrap().len(), 1);
+    let status = w.budget_status(&id).unwrap();
+    assert_eq!(status.budget.id, id);
+}

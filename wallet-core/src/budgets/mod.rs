@@ -166,7 +166,13 @@ impl StoredBudget {
             category: r.get(2)?,
             currency: Currency::from_code(&r.get::<_, String>(3)?).map_err(corrupt)?,
             period: r.get::<_, String>(4)?.parse().map_err(corrupt)?,
-            tz: parse_zone(&tz_name).map_err(corrupt)?,
+            // The zone was known when stored; the phone's own database could
+            // lack it later (a zone newer than its tzdata, synced from another
+            // device). Counting in UTC keeps the budget usable meanwhile.
+            tz: parse_zone(&tz_name).unwrap_or_else(|_| {
+                tracing::warn!(zone = %tz_name, "budget time zone unknown to this device; using UTC");
+                TimeZone::UTC
+            }),
             tz_name,
             rollover: Rollover::parse(&r.get::<_, String>(6)?).map_err(corrupt)?,
             thresholds: parse_thresholds_text(&r.get::<_, String>(7)?).map_err(corrupt)?,
