@@ -17,7 +17,7 @@ use wallet_core::{
 use crate::alerts::{alerts, Alert};
 use crate::error::WalletError;
 use crate::money::Money;
-use crate::validate::{check_id, check_opt_text, check_text, instant};
+use crate::validate::{check_id, check_len, check_opt_text, check_text, instant};
 use crate::wallet::Wallet;
 
 /// Where a transaction is in its life.
@@ -437,6 +437,60 @@ impl Wallet {
     pub fn categories(&self) -> Result<Vec<Category>, WalletError> {
         self.with(|w| w.categories())
             .map(|v| v.into_iter().map(Category::from).collect())
+    }
+
+    /// Creates a category, optionally under a parent (its id or name).
+    pub fn create_category(
+        &self,
+        name: String,
+        parent: Option<String>,
+    ) -> Result<Category, WalletError> {
+        check_text("category name", &name, MAX_TEXT)?;
+        check_opt_text("parent category", parent.as_deref(), MAX_TEXT)?;
+        self.with(|w| w.create_category(&name, parent.as_deref()))
+            .map(Category::from)
+    }
+
+    /// Renames a category (by id or name). Synced to the user's other devices.
+    pub fn rename_category(&self, category: String, name: String) -> Result<Category, WalletError> {
+        check_text("category", &category, MAX_TEXT)?;
+        check_text("category name", &name, MAX_TEXT)?;
+        self.with(|w| w.rename_category(&category, &name))
+            .map(Category::from)
+    }
+
+    /// Merges `from` into `into`: its transactions, sub-categories and
+    /// budgets move there. Returns `into`.
+    pub fn merge_categories(&self, from: String, into: String) -> Result<Category, WalletError> {
+        check_text("category", &from, MAX_TEXT)?;
+        check_text("category", &into, MAX_TEXT)?;
+        self.with(|w| w.merge_categories(&from, &into))
+            .map(Category::from)
+    }
+
+    /// Deletes a category without losing anything: it is merged into its
+    /// parent, or into Other for a top-level one. Returns where its
+    /// transactions went. Other itself cannot be deleted.
+    pub fn delete_category(&self, category: String) -> Result<Category, WalletError> {
+        check_text("category", &category, MAX_TEXT)?;
+        self.with(|w| w.delete_category(&category))
+            .map(Category::from)
+    }
+
+    /// Sets, or clears with `null` or blank text, a transaction's note: at
+    /// most 200 characters, anything like a card number masked. Synced to
+    /// the user's other devices.
+    pub fn set_note(
+        &self,
+        entry_id: String,
+        note: Option<String>,
+    ) -> Result<LedgerEntry, WalletError> {
+        check_id("transaction id", &entry_id)?;
+        if let Some(n) = &note {
+            check_len("note", n, MAX_TEXT)?;
+        }
+        self.with(|w| w.set_note(&entry_id, note.as_deref()))
+            .map(LedgerEntry::from)
     }
 
     /// Schedules a bill; the projected balance subtracts it.

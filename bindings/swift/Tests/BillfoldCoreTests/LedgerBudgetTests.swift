@@ -93,6 +93,34 @@ final class LedgerBudgetTests: XCTestCase {
         XCTAssertEqual(try wallet.balances().first?.available, eur("-12.50"))
     }
 
+    func testCategoriesAreCreatedRenamedMergedAndDeletedAndNotesKept() throws {
+        let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: ManualClock())
+        defer { try? wallet.close() }
+        let tap = try wallet.recordPending(entry: coffee("tap-1", "12.50")).entry
+
+        let brunch = try wallet.createCategory(name: "Brunch", parent: "food")
+        XCTAssertEqual(brunch.parentId, "food")
+        XCTAssertEqual(try wallet.renameCategory(category: brunch.id, name: "Weekend brunch").name, "Weekend brunch")
+        _ = try wallet.categorize(entryId: tap.id, category: brunch.id)
+        // Deleting loses nothing: the transaction moves to the parent.
+        XCTAssertEqual(try wallet.deleteCategory(category: brunch.id).id, "food")
+        XCTAssertFalse(try wallet.categories().contains { $0.id == brunch.id })
+        XCTAssertEqual(try wallet.history(category: "food").entries.map(\.id), [tap.id])
+
+        let treats = try wallet.createCategory(name: "Treats", parent: nil)
+        _ = try wallet.categorize(entryId: tap.id, category: treats.id)
+        XCTAssertEqual(try wallet.mergeCategories(from: treats.id, into: "food.groceries").id, "food.groceries")
+        XCTAssertEqual(try wallet.history(category: "food.groceries").entries.map(\.id), [tap.id])
+
+        // Notes: card numbers masked, cleared by nil, bounded.
+        let note = try XCTUnwrap(try wallet.setNote(entryId: tap.id, note: "with Ada, paid with 4000056655665556").note)
+        XCTAssertTrue(note.contains("with Ada"))
+        XCTAssertFalse(note.contains("40000566"))
+        XCTAssertNil(try wallet.setNote(entryId: tap.id, note: nil).note)
+        XCTAssertThrowsError(try wallet.setNote(entryId: tap.id, note: String(repeating: "x", count: 201)))
+        XCTAssertNil(try wallet.entry(id: tap.id).note)
+    }
+
     func testASwiftClockMovesTheWalletIntoTheNextBudgetPeriod() throws {
         let clock = ManualClock()
         let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: clock)

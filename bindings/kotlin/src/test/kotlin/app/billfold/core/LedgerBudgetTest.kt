@@ -146,6 +146,47 @@ class LedgerBudgetTest {
     }
 
     @Test
+    fun `categories are created, renamed, merged and deleted, and notes kept`() {
+        Wallet.create(dir, AesGcmKeyStore(), ManualClock()).use { wallet ->
+            val tap = wallet.recordPending(coffee("tap-1", "12.50")).entry
+
+            val brunch = wallet.createCategory("Brunch", "food")
+            assertEquals("food", brunch.parentId)
+            assertContains(wallet.categories(), brunch)
+            assertEquals("Weekend brunch", wallet.renameCategory(brunch.id, "Weekend brunch").name)
+            wallet.categorize(tap.id, brunch.id)
+            assertEquals(listOf(tap.id), wallet.history(category = brunch.id).entries.map { it.id })
+
+            // Deleting loses nothing: the transaction moves to the parent.
+            assertEquals("food", wallet.deleteCategory(brunch.id).id)
+            assertFalse(wallet.categories().any { it.id == brunch.id })
+            assertEquals(listOf(tap.id), wallet.history(category = "food").entries.map { it.id })
+
+            val treats = wallet.createCategory("Treats", null)
+            assertNull(treats.parentId)
+            wallet.categorize(tap.id, treats.id)
+            assertEquals("food.groceries", wallet.mergeCategories(treats.id, "food.groceries").id)
+            assertEquals(listOf(tap.id), wallet.history(category = "food.groceries").entries.map { it.id })
+            assertFalse(wallet.categories().any { it.id == treats.id })
+
+            val noName = assertFailsWith<WalletException> { wallet.createCategory(" ", null) }
+            assertTrue(noName.code.isNotBlank())
+            assertFailsWith<WalletException> { wallet.renameCategory("no such category", "X") }
+
+            // Notes: card numbers masked, cleared by null, bounded.
+            val noted = wallet.setNote(tap.id, "with Ada, paid with 4000056655665556")
+            val note = assertNotNull(noted.note)
+            assertContains(note, "with Ada")
+            assertFalse(note.contains("40000566"), "a card number in a note is masked")
+            assertEquals(note, wallet.entry(tap.id).note)
+            assertNull(wallet.setNote(tap.id, null).note)
+            val long = assertFailsWith<WalletException.InvalidInput> { wallet.setNote(tap.id, "x".repeat(201)) }
+            assertTrue(long.code.isNotBlank())
+            assertNull(wallet.entry(tap.id).note, "a refused note changes nothing")
+        }
+    }
+
+    @Test
     fun `a Kotlin clock moves the wallet into the next budget period`() {
         val clock = ManualClock()
         Wallet.create(dir, AesGcmKeyStore(), clock).use { wallet ->
