@@ -10,14 +10,15 @@
 use rust_decimal::Decimal;
 use wallet_core::{
     Balance as CoreBalance, Category as CoreCategory, EntryKind as CoreKind,
-    EntryStatus as CoreStatus, FxDetail as CoreFx, HistoryPage as CoreHistoryPage,
-    LedgerEntry as CoreEntry, Recorded as CoreRecorded, ScheduledBill as CoreBill,
+    EntryStatus as CoreStatus, FxDetail as CoreFx, FxRate as CoreFxRate,
+    HistoryPage as CoreHistoryPage, LedgerEntry as CoreEntry, Recorded as CoreRecorded,
+    ScheduledBill as CoreBill,
 };
 
 use crate::alerts::{alerts, Alert};
 use crate::error::WalletError;
 use crate::money::Money;
-use crate::validate::{check_id, check_len, check_opt_text, check_text, instant};
+use crate::validate::{check_id, check_len, check_opt_text, check_text, currency, instant};
 use crate::wallet::Wallet;
 
 /// Where a transaction is in its life.
@@ -114,24 +115,54 @@ impl From<CoreFx> for FxDetail {
 impl FxDetail {
     fn to_core(&self) -> Result<CoreFx, WalletError> {
         check_text("rate source", &self.source, 128)?;
-        // Plain decimal notation only, like amounts: no exponent, no sign.
-        let plain = !self.rate.is_empty()
-            && self.rate.len() <= 40
-            && self.rate.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let rate = plain
-            .then(|| self.rate.parse::<Decimal>().ok())
-            .flatten()
-            .ok_or_else(|| {
-                WalletError::from(wallet_core::Error::InvalidAmount(
-                    "an exchange rate is a positive decimal number",
-                ))
-            })?;
         Ok(CoreFx {
             original: self.original.to_core()?,
-            rate,
+            rate: parse_rate(&self.rate)?,
             source: self.source.clone(),
             as_of_ms: instant("rate time", self.as_of_ms)?,
         })
+    }
+}
+
+/// Plain decimal notation only, like amounts: no exponent, no sign.
+fn parse_rate(text: &str) -> Result<Decimal, WalletError> {
+    let plain = !text.is_empty()
+        && text.len() <= 40
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    plain
+        .then(|| text.parse::<Decimal>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            WalletError::from(wallet_core::Error::InvalidAmount(
+                "an exchange rate is a positive decimal number",
+            ))
+        })
+}
+
+/// An exchange rate for budgets and insights in a currency an entry does
+/// not carry: `rate` units of `quote` per unit of `base`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FxRate {
+    /// ISO 4217 codes, e.g. "USD" and "EUR".
+    pub base: String,
+    pub quote: String,
+    /// Decimal text, e.g. "0.9231".
+    pub rate: String,
+    /// Who set it, e.g. "ECB", "manual".
+    pub source: String,
+    /// From when it applies, UTC milliseconds.
+    pub as_of_ms: i64,
+}
+
+impl From<CoreFxRate> for FxRate {
+    fn from(r: CoreFxRate) -> Self {
+        FxRate {
+            base: r.base.code().to_string(),
+            quote: r.quote.code().to_string(),
+            rate: r.rate.normalize().to_string(),
+            source: r.source,
+            as_of_ms: r.as_of_ms,
+        }
     }
 }
 
@@ -491,6 +522,26 @@ impl Wallet {
         }
         self.with(|w| w.set_note(&entry_id, note.as_deref()))
             .map(LedgerEntry::from)
+    }
+
+    /// Records an exchange rate (a later one for the same pair applies from
+    /// its own time on). Budgets in either currency are recomputed.
+    pub fn set_fx_rate(&self, rate: FxRate) -> Result<(), WalletError> {
+        check_text("rate source", &rate.source, 128)?;
+        let r = CoreFxRate {
+            base: currency(&rate.base)?,
+            quote: currency(&rate.quote)?,
+            rate: parse_rate(&rate.rate)?,
+            source: rate.source,
+            as_of_ms: instant("rate time", rate.as_of_ms)?,
+        };
+        self.with(|w| w.set_fx_rate(&r))
+    }
+
+    /// Every recorded rate, by pair and time.
+    pub fn fx_rates(&self) -> Result<Vec<FxRate>, WalletError> {
+        self.with(|w| w.fx_rates())
+            .map(|v| v.into_iter().map(FxRate::from).collect())
     }
 
     /// Schedules a bill; the projected balance subtracts it.

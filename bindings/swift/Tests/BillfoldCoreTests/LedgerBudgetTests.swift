@@ -121,6 +121,26 @@ final class LedgerBudgetTests: XCTestCase {
         XCTAssertNil(try wallet.entry(id: tap.id).note)
     }
 
+    func testExchangeRatesSetFromSwiftConvertForeignSpending() throws {
+        let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: ManualClock())
+        defer { try? wallet.close() }
+        _ = try wallet.recordPending(entry: PendingEntry(
+            idempotencyKey: "ny-1", amount: Money(amount: "20.00", currency: "USD"), kind: .purchase,
+            merchant: "Katz's Deli", mcc: 5812, bookedAtMs: nil
+        ))
+        _ = try wallet.recordPending(entry: coffee("tap-1", "10.00"))
+        XCTAssertThrowsError(try wallet.insights(currency: "EUR", timeZone: "Europe/Paris", months: 1))
+
+        let rate = FxRate(base: "USD", quote: "EUR", rate: "0.9", source: "manual", asOfMs: nov23_2026NoonUtc - dayMs)
+        try wallet.setFxRate(rate: rate)
+        XCTAssertEqual(try wallet.fxRates(), [rate])
+        XCTAssertEqual(try wallet.insights(currency: "EUR", timeZone: "Europe/Paris", months: 1).total, eur("28.00"))
+        XCTAssertThrowsError(try wallet.setFxRate(rate: FxRate(
+            base: "USD", quote: "EUR", rate: "1e3", source: "manual", asOfMs: nov23_2026NoonUtc
+        )))
+        XCTAssertEqual(try wallet.fxRates(), [rate])
+    }
+
     func testASwiftClockMovesTheWalletIntoTheNextBudgetPeriod() throws {
         let clock = ManualClock()
         let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: clock)

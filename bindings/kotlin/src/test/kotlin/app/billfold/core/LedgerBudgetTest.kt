@@ -187,6 +187,35 @@ class LedgerBudgetTest {
     }
 
     @Test
+    fun `exchange rates set from Kotlin convert foreign spending`() {
+        Wallet.create(dir, AesGcmKeyStore(), ManualClock()).use { wallet ->
+            wallet.recordPending(
+                PendingEntry(
+                    idempotencyKey = "ny-1",
+                    amount = Money("20.00", "USD"),
+                    kind = EntryKind.PURCHASE,
+                    merchant = "Katz's Deli",
+                    mcc = 5812u,
+                ),
+            )
+            wallet.recordPending(coffee("tap-1", "10.00"))
+            assertFailsWith<WalletException> { wallet.insights("EUR", "Europe/Paris", months = 1u) }
+
+            val rate = FxRate("USD", "EUR", "0.9", "manual", NOV_23_2026_NOON_UTC - DAY_MS)
+            wallet.setFxRate(rate)
+            assertEquals(listOf(rate), wallet.fxRates())
+            assertEquals(eur("28.00"), wallet.insights("EUR", "Europe/Paris", months = 1u).total)
+
+            for (bad in listOf(rate.copy(rate = "-1"), rate.copy(rate = "1e3"), rate.copy(rate = "0"),
+                rate.copy(quote = "USD"), rate.copy(base = "XYZ"))) {
+                val e = assertFailsWith<WalletException>(bad.toString()) { wallet.setFxRate(bad) }
+                assertTrue(e.code.isNotBlank())
+            }
+            assertEquals(listOf(rate), wallet.fxRates(), "refused rates store nothing")
+        }
+    }
+
+    @Test
     fun `a Kotlin clock moves the wallet into the next budget period`() {
         val clock = ManualClock()
         Wallet.create(dir, AesGcmKeyStore(), clock).use { wallet ->
