@@ -11,11 +11,12 @@ use rust_decimal::Decimal;
 use wallet_core::{
     Balance as CoreBalance, Category as CoreCategory, EntryKind as CoreKind,
     EntryStatus as CoreStatus, FxDetail as CoreFx, FxRate as CoreFxRate,
-    HistoryPage as CoreHistoryPage, LedgerEntry as CoreEntry, Recorded as CoreRecorded,
-    ScheduledBill as CoreBill,
+    HistoryPage as CoreHistoryPage, ImportFormat, ImportOptions, LedgerEntry as CoreEntry,
+    Recorded as CoreRecorded, ScheduledBill as CoreBill,
 };
 
 use crate::alerts::{alerts, Alert};
+use crate::bytes::Bytes;
 use crate::error::WalletError;
 use crate::money::Money;
 use crate::validate::{check_id, check_len, check_opt_text, check_text, currency, instant};
@@ -339,6 +340,29 @@ impl From<CoreCategory> for Category {
     }
 }
 
+/// A bank statement's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StatementFormat {
+    /// OFX when the file says so, CSV otherwise.
+    Auto,
+    /// OFX 1 (SGML) or 2 (XML), also QFX.
+    Ofx,
+    /// The documented CSV layout (a header row naming id, date, amount…).
+    Csv,
+}
+
+/// What a statement import did. Importing the same file again changes
+/// nothing: lines are known by the bank's ids.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportResult {
+    pub inserted: u32,
+    /// Pending holds the statement posted, and lines whose status or amount changed.
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Budget alerts the imported spending fired (also sent to the AlertListener).
+    pub alerts: Vec<Alert>,
+}
+
 /// A bill to schedule: the projected balance subtracts it until removed.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct NewBill {
@@ -542,6 +566,36 @@ impl Wallet {
     pub fn fx_rates(&self) -> Result<Vec<FxRate>, WalletError> {
         self.with(|w| w.fx_rates())
             .map(|v| v.into_iter().map(FxRate::from).collect())
+    }
+
+    /// Imports a bank statement file's bytes (at most 64 MB). `account`
+    /// overrides where the lines go; `currency` is for CSV files without a
+    /// currency column. A bad line refuses the whole file, naming the line
+    /// but never echoing its content.
+    pub fn import_statement(
+        &self,
+        data: Bytes,
+        format: StatementFormat,
+        account: Option<String>,
+        currency_code: Option<String>,
+    ) -> Result<ImportResult, WalletError> {
+        check_opt_text("account", account.as_deref(), MAX_TEXT)?;
+        let opts = ImportOptions {
+            format: match format {
+                StatementFormat::Auto => ImportFormat::Auto,
+                StatementFormat::Ofx => ImportFormat::Ofx,
+                StatementFormat::Csv => ImportFormat::Csv,
+            },
+            account,
+            currency: currency_code.as_deref().map(currency).transpose()?,
+        };
+        self.with(|w| w.import_statement(&data.0, &opts))
+            .map(|a| ImportResult {
+                inserted: a.inserted,
+                updated: a.updated,
+                unchanged: a.unchanged,
+                alerts: alerts(a.alerts),
+            })
     }
 
     /// Schedules a bill; the projected balance subtracts it.

@@ -141,6 +141,28 @@ final class LedgerBudgetTests: XCTestCase {
         XCTAssertEqual(try wallet.fxRates(), [rate])
     }
 
+    func testABankStatementImportsOnceAndABadLineRefusesTheFile() throws {
+        let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: ManualClock())
+        defer { try? wallet.close() }
+        let csv = Data("""
+            id,date,amount,currency,merchant,mcc
+            st-1,2026-11-20,-42.10,EUR,MARCHE BIO PARIS,5411
+            st-2,2026-11-21,1500.00,EUR,Salary,
+            """.utf8)
+        let first = try wallet.importStatement(data: csv, format: .auto, account: nil, currencyCode: nil)
+        XCTAssertEqual(first.inserted, 2)
+        let again = try wallet.importStatement(data: csv, format: .csv, account: nil, currencyCode: nil)
+        XCTAssertEqual(again.unchanged, 2)
+        XCTAssertEqual(try wallet.balance(account: "main").first?.posted, eur("1457.90"))
+
+        let bad = Data("id,date,amount,currency\nst-3,2026-11-22,40000566556655564000056655665556,EUR\n".utf8)
+        XCTAssertThrowsError(try wallet.importStatement(data: bad, format: .csv, account: nil, currencyCode: nil)) { error in
+            XCTAssertEqual(code(of: error), "invalid_import")
+            XCTAssertFalse(String(describing: error).contains("56655665"))
+        }
+        XCTAssertEqual(try wallet.history().entries.count, 2)
+    }
+
     func testASwiftClockMovesTheWalletIntoTheNextBudgetPeriod() throws {
         let clock = ManualClock()
         let wallet = try Wallet.create(dataDir: dir, keyStore: AesGcmKeyStore(), clock: clock)

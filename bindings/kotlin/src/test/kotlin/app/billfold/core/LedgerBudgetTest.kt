@@ -216,6 +216,31 @@ class LedgerBudgetTest {
     }
 
     @Test
+    fun `a bank statement imports once, and a bad line refuses the file without echoing it`() {
+        Wallet.create(dir, AesGcmKeyStore(), ManualClock()).use { wallet ->
+            val csv = """
+                id,date,amount,currency,merchant,mcc
+                st-1,2026-11-20,-42.10,EUR,MARCHE BIO PARIS,5411
+                st-2,2026-11-21,1500.00,EUR,Salary,
+            """.trimIndent().toByteArray()
+            val first = wallet.importStatement(csv, StatementFormat.AUTO, account = null, currencyCode = null)
+            assertEquals(2u to 0u, first.inserted to first.unchanged)
+            val again = wallet.importStatement(csv, StatementFormat.CSV, account = null, currencyCode = null)
+            assertEquals(0u to 2u, again.inserted to again.unchanged)
+            assertEquals(eur("1457.90"), wallet.balance("main").single().posted)
+
+            val pan = "4000056655665556"
+            val bad = "id,date,amount,currency\nst-3,2026-11-22,$pan$pan,EUR\n".toByteArray()
+            val e = assertFailsWith<WalletException> {
+                wallet.importStatement(bad, StatementFormat.CSV, account = null, currencyCode = null)
+            }
+            assertEquals("invalid_import", e.code)
+            assertFalse(e.toString().contains("56655665"), "the line's content is not echoed")
+            assertEquals(2, wallet.history().entries.size, "nothing from the refused file")
+        }
+    }
+
+    @Test
     fun `a Kotlin clock moves the wallet into the next budget period`() {
         val clock = ManualClock()
         Wallet.create(dir, AesGcmKeyStore(), clock).use { wallet ->
