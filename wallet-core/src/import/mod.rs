@@ -8,6 +8,7 @@
 //! stores nothing. Imports of history notify no listener.
 
 mod csv;
+pub mod fuzzing;
 mod ofx;
 
 use crate::error::{Error, Result};
